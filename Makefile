@@ -1,0 +1,67 @@
+# B2CT: the site admin's interface. `make` (or `make help`) lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+ENV ?= local
+VENV := .venv
+B2CT := $(VENV)/bin/b2ct
+PYTEST := $(VENV)/bin/pytest
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.tools/tofurc
+
+KNOWN_ENVS := $(sort $(patsubst environments/%/site.yaml,%,$(wildcard environments/*/site.yaml)))
+
+# Fail early, before any work, on a site that does not exist.
+define require_env
+	@if [ ! -f environments/$(ENV)/site.yaml ]; then \
+	  echo "ENV=$(ENV): no such site (environments/$(ENV)/site.yaml); known sites: $(KNOWN_ENVS)" >&2; exit 2; fi
+endef
+
+.PHONY: help
+help: ## list the targets
+	@echo "B2CT, the Belle II Cloud Toolkit. Usage: make TARGET [ENV=site]   (sites: $(KNOWN_ENVS))"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: ## install the toolchain: Debian packages, .venv, OpenTofu, the OpenNebula provider
+	@bash scripts/setup.sh
+
+.PHONY: check
+check: setup ## validate environments/$(ENV)/site.yaml
+	$(require_env)
+	@$(B2CT) check $(ENV)
+
+.PHONY: render
+render: setup ## write everything generated for ENV into build/ENV/
+	$(require_env)
+	@$(B2CT) render $(ENV)
+
+.PHONY: demo
+demo: setup ## the main job on the embedded default site (ENV=local)
+	@$(B2CT) check local
+	@$(B2CT) render local
+	@echo "--- build/local/cvmfs/default.local (what every worker uses) ---"
+	@cat build/local/cvmfs/default.local
+
+.PHONY: doctor
+doctor: setup ## list the tools B2CT uses: found or missing, version, fix
+	@$(B2CT) doctor
+
+.PHONY: lint
+lint: setup ## ruff and mypy on the generator and tests; shellcheck on scripts
+	$(VENV)/bin/ruff check generator tests
+	$(VENV)/bin/ruff format --check generator tests
+	$(VENV)/bin/mypy
+	shellcheck scripts/*.sh .ci/run
+
+.PHONY: test
+test: setup ## run the whole test suite (installs what it needs first)
+	$(PYTEST) -q tests
+
+.PHONY: bench
+bench: setup ## run the benchmarks; each prints its figures
+	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+.PHONY: clean
+clean: ## remove build/ (Terraform state and secrets live elsewhere and are kept)
+	rm -rf build

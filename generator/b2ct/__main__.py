@@ -1,0 +1,3 @@
+from b2ct.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Where things live in a B2CT checkout. B2CT_ROOT overrides the root (tests use copies)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def root() -> Path:
+    env = os.environ.get("B2CT_ROOT")
+    if env:
+        return Path(env).resolve()
+    return checkout()
+
+
+def environments() -> Path:
+    return root() / "environments"
+
+
+def build(env: str) -> Path:
+    return root() / "build" / env
+
+
+def tools() -> Path:
+    return root() / ".tools"
+
+
+def checkout() -> Path:
+    """The B2CT source checkout (templates, modules), whatever B2CT_ROOT says."""
+    return Path(__file__).resolve().parents[2]
+
+
+def templates() -> Path:
+    return checkout()
