@@ -35,7 +35,8 @@ class Found:
 def tool_env() -> dict[str, str]:
     """The environment every B2CT call of tofu runs with: the project's CLI configuration, no prompts."""
     env = dict(os.environ)
-    env.setdefault("TF_CLI_CONFIG_FILE", str(cli_config()))
+    # Always the project's own: an inherited TF_CLI_CONFIG_FILE could send provider lookups to a registry.
+    env["TF_CLI_CONFIG_FILE"] = str(cli_config())
     env["TF_IN_AUTOMATION"] = "1"
     env["TF_INPUT"] = "0"
     return env

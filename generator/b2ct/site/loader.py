@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -60,12 +64,14 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         elif part.startswith(("function-after", "literal[", "constrained-str")):
             continue  # pydantic's names for union branches, not the admin's
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{part!r}]"  # a key with spaces or control characters: quoted, still on one line
         else:
             out += f".{part}" if out else part
     return out or "(top level)"
 
 
-def _describe(err: dict[str, Any], model_fields: dict[str, Any]) -> str:
+def _describe(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see schemas/site.schema.json for allowed keys)"
@@ -82,12 +88,15 @@ def parse_site(data: Any, source: str) -> SiteModel:
     try:
         site = SiteModel.model_validate(data)
     except ValidationError as exc:
-        lines: list[str] = []
+        by_path: dict[str, list[str]] = {}
         for err in exc.errors():
-            line = f"{source}: {_field_path(err['loc'])}: {_describe(err, {})}"
-            if line not in lines:  # a union reports each branch; one line per problem is enough
-                lines.append(line)
-        raise UserError(*lines) from None
+            # A `value | ask` field reports both branches; say it once, with `ask` as the alternative.
+            if err["type"] == "literal_error" and err.get("ctx", {}).get("expected") == "'ask'":
+                by_path.setdefault(_field_path(err["loc"]), []).append("or `ask`")
+                continue
+            by_path.setdefault(_field_path(err["loc"]), []).insert(0, _describe(err))
+        lines = (f"{source}: {path}: {' '.join(msgs)}" for path, msgs in by_path.items())
+        raise UserError(*(line.replace("\n", "\\n") for line in lines)) from None
     problems = check_site(site)
     if problems:
         raise UserError(*(f"{source}: {p.path}: {p.message}" for p in problems))

@@ -96,7 +96,7 @@ class Interface(Strict):
 
 class Host(Strict):
     name: Hostname | Ask = Field(description="Short host name; `ask` lets the installer ask (nodes only).")
-    role: Literal["frontend", "node"] | Ask = Field(description="frontend or node; `ask` at install time.")
+    role: Literal["frontend", "node", "ask"] = Field(description="frontend or node; `ask` at install time.")
     kvm: bool = Field(True, description="Whether this host also runs VMs (a front-end may).")
     install_disk: Disk | Ask = Field(description="Disk the installer wipes, or `ask`.")
     address: IPv4 | Ask = Field(description="Address on the service network, or `ask`.")
