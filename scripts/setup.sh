@@ -41,7 +41,7 @@ apt_packages() {
 
 python_env() {
   local stamp="$VENV/.b2ct-stamp" want
-  want=$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
+  want=$(sha256sum <"$ROOT/pyproject.toml" | cut -d" " -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/b2ct" ]; then
     step "Python environment: up to date (.venv)"
     return
@@ -49,7 +49,7 @@ python_env() {
   step "Python environment: installing b2ct and its dependencies into .venv"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -e "$ROOT[test]"
+  "$VENV/bin/pip" install -q -e "${ROOT}[test]"
   echo "$want" >"$stamp"
 }
 

@@ -15,8 +15,10 @@ def _check(args: argparse.Namespace) -> int:
     from b2ct.site import load_site, site_file
 
     site = load_site(args.env)
-    print(f"{_rel(site_file(args.env))}: ok ({len(site.hosts)} hosts, {len(site.networks)} networks, "
-          f"OpenNebula {site.opennebula.version})")
+    print(
+        f"{_rel(site_file(args.env))}: ok ({len(site.hosts)} hosts, {len(site.networks)} networks, "
+        f"OpenNebula {site.opennebula.version})"
+    )
     return 0
 
 
@@ -70,12 +72,15 @@ def _rel(path: Path) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="b2ct", description="Belle II Cloud Toolkit: site.yaml to OpenNebula cloud.")
+    p = argparse.ArgumentParser(
+        prog="b2ct", description="Belle II Cloud Toolkit: site.yaml to OpenNebula cloud."
+    )
     p.add_argument("--version", action="version", version=f"b2ct {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str, env: bool = True
-                ) -> argparse.ArgumentParser:
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help: str, env: bool = True
+    ) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         if env:
             sp.add_argument("env", metavar="ENV", help="site name: a folder under environments/")

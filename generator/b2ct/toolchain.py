@@ -117,27 +117,59 @@ def survey() -> list[Found]:
     found: list[Found] = []
     tofu = tofu_path()
     found.append(
-        Found("tofu", "Terraform engine (OpenTofu)", tofu, _version([tofu, "version"]) if tofu else None,
-              f"{SETUP} (builds OpenTofu {TOFU_VERSION} from the Go module proxy) or set B2CT_TOFU")
+        Found(
+            "tofu",
+            "Terraform engine (OpenTofu)",
+            tofu,
+            _version([tofu, "version"]) if tofu else None,
+            f"{SETUP} (builds OpenTofu {TOFU_VERSION} from the Go module proxy) or set B2CT_TOFU",
+        )
     )
     provider = provider_path()
     found.append(
-        Found("terraform-provider-opennebula", "OpenNebula resources for Terraform", provider,
-              f"v{PROVIDER_VERSION}" if provider else None,
-              f"{SETUP}; where the Go module proxy does not serve it, set B2CT_PROVIDER_BINARY to a built "
-              f"v{PROVIDER_VERSION} binary and run `make setup` again")
+        Found(
+            "terraform-provider-opennebula",
+            "OpenNebula resources for Terraform",
+            provider,
+            f"v{PROVIDER_VERSION}" if provider else None,
+            f"{SETUP}; where the Go module proxy does not serve it, set B2CT_PROVIDER_BINARY to a built "
+            f"v{PROVIDER_VERSION} binary and run `make setup` again",
+        )
     )
     for name, purpose, args, package in _BINARIES:
         path = _which(name)
-        found.append(Found(name, purpose, path, _version([path, *args]) if path else None,
-                           f"{SETUP} (apt-get install {package})"))
-    ksvalidator = shutil.which("ksvalidator") or shutil.which("ksvalidator", path=str(Path(sys.prefix) / "bin"))
-    found.append(Found("ksvalidator", "validates kickstarts (RHEL9)", ksvalidator,
-                       _dist_version("pykickstart"), f"{SETUP} (Python environment)"))
+        found.append(
+            Found(
+                name,
+                purpose,
+                path,
+                _version([path, *args]) if path else None,
+                f"{SETUP} (apt-get install {package})",
+            )
+        )
+    ksvalidator = shutil.which("ksvalidator") or shutil.which(
+        "ksvalidator", path=str(Path(sys.prefix) / "bin")
+    )
+    found.append(
+        Found(
+            "ksvalidator",
+            "validates kickstarts (RHEL9)",
+            ksvalidator,
+            _dist_version("pykickstart"),
+            f"{SETUP} (Python environment)",
+        )
+    )
     for dist in _PYTHON:
         version = _dist_version(dist)
-        found.append(Found(f"python:{dist}", "Python library", "site-packages" if version else None, version,
-                           f"{SETUP} (Python environment)"))
+        found.append(
+            Found(
+                f"python:{dist}",
+                "Python library",
+                "site-packages" if version else None,
+                version,
+                f"{SETUP} (Python environment)",
+            )
+        )
     return found
 
 

@@ -68,10 +68,29 @@ def test_qemu_boots_firmware_under_tcg(tmp_path: Path) -> None:
     # SeaBIOS writes its boot log to the debug port; seeing it proves QEMU ran a guest under TCG.
     log = tmp_path / "bios.log"
     proc = subprocess.run(
-        ["timeout", "20", "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "64",
-         "-display", "none", "-nodefaults", "-no-reboot", "-boot", "strict=on",
-         "-chardev", f"file,id=bios,path={log}", "-device", "isa-debugcon,iobase=0x402,chardev=bios"],
-        capture_output=True, text=True,
+        [
+            "timeout",
+            "20",
+            "qemu-system-x86_64",
+            "-accel",
+            "tcg",
+            "-machine",
+            "q35",
+            "-m",
+            "64",
+            "-display",
+            "none",
+            "-nodefaults",
+            "-no-reboot",
+            "-boot",
+            "strict=on",
+            "-chardev",
+            f"file,id=bios,path={log}",
+            "-device",
+            "isa-debugcon,iobase=0x402,chardev=bios",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode in (0, 124), proc.stderr  # 124: still waiting for a boot disk, as it should
     assert "SeaBIOS" in log.read_text(errors="replace")

@@ -10,7 +10,9 @@ from b2ct.schema import SCHEMA_FILE, site_schema
 
 def test_committed_schema_is_in_sync() -> None:
     committed = (paths.checkout() / SCHEMA_FILE).read_text()
-    assert committed == site_schema(), "schemas/site.schema.json is stale: run `.venv/bin/b2ct schema --write`"
+    assert committed == site_schema(), (
+        "schemas/site.schema.json is stale: run `.venv/bin/b2ct schema --write`"
+    )
 
 
 def test_schema_rejects_unknown_keys_and_requires_sections() -> None:

@@ -1,4 +1,7 @@
-"""Turn a site model into build/<env>/: each target contributes files; checks run before anything is published."""
+"""Turn a site model into build/<env>/.
+
+Each target contributes files; checks run on the staged tree before anything is published.
+"""
 
 from __future__ import annotations
 

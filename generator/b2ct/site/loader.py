@@ -19,14 +19,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML keeps the last of two equal keys; in a site file that hides a mistake."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -84,7 +84,9 @@ def _describe(err: Any) -> str:
 def parse_site(data: Any, source: str) -> SiteModel:
     """Validate already-loaded YAML data; `source` names the file in every message."""
     if not isinstance(data, dict):
-        raise UserError(f"{source}: (top level): expected a mapping of sections (site, opennebula, hosts, ...)")
+        raise UserError(
+            f"{source}: (top level): expected a mapping of sections (site, opennebula, hosts, ...)"
+        )
     try:
         site = SiteModel.model_validate(data)
     except ValidationError as exc:
@@ -110,7 +112,7 @@ def load_site_file(path: Path) -> SiteModel:
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{source}: cannot read: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(YAML)"

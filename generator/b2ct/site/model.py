@@ -20,7 +20,9 @@ _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _IFNAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$")
 _DISK = re.compile(r"^[a-zA-Z0-9/_.:-]+$")
 _SHA512_CRYPT = re.compile(r"^\$6\$(rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$")
-_SSH_PUBKEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$")
+_SSH_PUBKEY = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
+)
 _FAT_LABEL = re.compile(r"^[A-Z0-9_-]{1,11}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _ONE_VERSION = re.compile(r"^(6\.10|7\.\d+)(\.\d+)?$")
@@ -49,7 +51,9 @@ def _cidr(value: str) -> str:
         raise ValueError(f"{value!r} is not an IPv4 network in CIDR form ({exc})") from None
 
 
-Name = Annotated[str, _check(_NAME, "a name (lower case letters, digits, '-' or '_', starting with a letter)")]
+Name = Annotated[
+    str, _check(_NAME, "a name (lower case letters, digits, '-' or '_', starting with a letter)")
+]
 Hostname = Annotated[str, _check(_HOSTNAME, "a host name (lower case letters, digits and '-')")]
 Fqdn = Annotated[str, _check(_FQDN, "a DNS name (lower case)")]
 IPv4 = Annotated[str, AfterValidator(_ip)]
@@ -152,8 +156,10 @@ class Squid(Strict):
     address: IPv4 | None = Field(
         None, description="Address workers use to reach the squid; defaults to the squid host's address."
     )
-    load_balanced_with: list[Annotated[str, _check(re.compile(r"^[A-Za-z0-9.-]+:\d+$"), "host:port")]] = Field(
-        default_factory=list, description="Further identical site squids (host:port), shared round-robin."
+    load_balanced_with: list[Annotated[str, _check(re.compile(r"^[A-Za-z0-9.-]+:\d+$"), "host:port")]] = (
+        Field(
+            default_factory=list, description="Further identical site squids (host:port), shared round-robin."
+        )
     )
     failover: list[Annotated[str, _check(re.compile(r"^[A-Za-z0-9.-]+:\d+$"), "host:port")]] = Field(
         default_factory=list, description="Squids tried only when every site squid fails (host:port)."
@@ -205,17 +211,24 @@ class Worker(Strict):
 
 
 class Dirac(Strict):
-    site: Annotated[str, _check(re.compile(r"^[A-Z]+\.[A-Za-z0-9_-]+\.[a-z]{2,}$"), "a DIRAC site name like CLOUD.Torino.it")] = Field(
-        description="DIRAC site name."
-    )
+    site: Annotated[
+        str,
+        _check(re.compile(r"^[A-Z]+\.[A-Za-z0-9_-]+\.[a-z]{2,}$"), "a DIRAC site name like CLOUD.Torino.it"),
+    ] = Field(description="DIRAC site name.")
     ce: Fqdn = Field(description="Cloud CE name (usually the front-end's DNS name).")
     vo: Name = Field("belle", description="Virtual organisation.")
 
 
 class Install(Strict):
-    timezone: Annotated[str, _check(re.compile(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$"), "a time zone such as Europe/Rome")] = "UTC"
-    keyboard: Annotated[str, _check(re.compile(r"^[a-z]{2}([-_][a-z0-9]+)?$"), "a keyboard layout such as us or it")] = "us"
-    language: Annotated[str, _check(re.compile(r"^[a-z]{2}_[A-Z]{2}\.UTF-8$"), "a locale such as en_US.UTF-8")] = "en_US.UTF-8"
+    timezone: Annotated[
+        str, _check(re.compile(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$"), "a time zone such as Europe/Rome")
+    ] = "UTC"
+    keyboard: Annotated[
+        str, _check(re.compile(r"^[a-z]{2}([-_][a-z0-9]+)?$"), "a keyboard layout such as us or it")
+    ] = "us"
+    language: Annotated[
+        str, _check(re.compile(r"^[a-z]{2}_[A-Z]{2}\.UTF-8$"), "a locale such as en_US.UTF-8")
+    ] = "en_US.UTF-8"
     root_password_hash: Annotated[
         str, _check(_SHA512_CRYPT, "a SHA-512 crypt hash ($6$...): never a clear-text password")
     ] = Field(description="Root password as a SHA-512 crypt hash (mkpasswd -m sha-512).")

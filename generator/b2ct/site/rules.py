@@ -49,7 +49,7 @@ def _hosts(site: SiteModel) -> Iterator[Problem]:
             if iface.network not in network_names:
                 yield Problem(
                     f"hosts[{i}].interfaces[{j}].network",
-                    f"{iface.network} is not a network of this site (known: {', '.join(sorted(network_names))})",
+                    f"{iface.network} is not a network of this site (known: {', '.join(sorted(network_names))})",  # noqa: E501
                 )
         if host.address != ASK:
             service = [n for n in site.networks if n.purpose == "service"]
@@ -86,11 +86,13 @@ def _networks(site: SiteModel) -> Iterator[Problem]:
         if net.gateway is not None and ipaddress.IPv4Address(net.gateway) not in cidr:
             yield Problem(f"networks[{i}].gateway", f"{net.gateway} is outside {net.cidr}")
         if net.purpose == "private" and not net.ranges:
-            yield Problem(f"networks[{i}].ranges", "a private network needs at least one address range for workers")
+            yield Problem(
+                f"networks[{i}].ranges", "a private network needs at least one address range for workers"
+            )
 
 
 def _ranges(site: SiteModel) -> Iterator[Problem]:
-    spans: list[tuple[str, int, int]] = []
+    spans: list[tuple[int, int, str]] = []  # (first, last, path) of every range so far
     reserved = {h.address: f"hosts[{i}].address" for i, h in enumerate(site.hosts) if h.address != ASK}
     for i, net in enumerate(site.networks):
         cidr = ipaddress.IPv4Network(net.cidr)
@@ -105,15 +107,17 @@ def _ranges(site: SiteModel) -> Iterator[Problem]:
                 yield Problem(f"{path}.start", f"{first}-{end} is outside {net.cidr}")
                 continue
             if first == cidr.network_address or last == cidr.broadcast_address:
-                yield Problem(f"{path}.start", f"{first}-{last} includes the network or broadcast address of {net.cidr}")
-            for start, end, other in spans:
-                if int(first) <= end and start <= int(last):
+                yield Problem(
+                    f"{path}.start", f"{first}-{last} includes the network or broadcast address of {net.cidr}"
+                )
+            for lo, hi, other in spans:
+                if int(first) <= hi and lo <= int(last):
                     yield Problem(path, f"{first}-{last} overlaps {other}")
             spans.append((int(first), int(last), path))
     for address, where in reserved.items():
-        for start, end, path in spans:
-            if start <= int(ipaddress.IPv4Address(address)) <= end:
-                yield Problem(path, f"range includes {address}, already used at {where}")
+        for lo, hi, range_path in spans:
+            if lo <= int(ipaddress.IPv4Address(address)) <= hi:
+                yield Problem(range_path, f"range includes {address}, already used at {where}")
 
 
 def _datastores(site: SiteModel) -> Iterator[Problem]:
@@ -123,15 +127,21 @@ def _datastores(site: SiteModel) -> Iterator[Problem]:
     for kind in ("image", "system"):
         store = getattr(ds, kind)
         if store.transfer == "ceph" and store.ceph is None:
-            yield Problem(f"datastores.{kind}.ceph", "transfer ceph needs a ceph section (pool, monitors, secret_uuid)")
+            yield Problem(
+                f"datastores.{kind}.ceph", "transfer ceph needs a ceph section (pool, monitors, secret_uuid)"
+            )
         if store.transfer != "ceph" and store.ceph is not None:
-            yield Problem(f"datastores.{kind}.ceph", f"only allowed with transfer ceph (transfer is {store.transfer})")
+            yield Problem(
+                f"datastores.{kind}.ceph", f"only allowed with transfer ceph (transfer is {store.transfer})"
+            )
 
 
 def _squid(site: SiteModel) -> Iterator[Problem]:
     names = {h.name for h in site.hosts}
     if site.squid.host not in names:
-        yield Problem("squid.host", f"{site.squid.host} is not a host of this site (known: {', '.join(sorted(names))})")
+        yield Problem(
+            "squid.host", f"{site.squid.host} is not a host of this site (known: {', '.join(sorted(names))})"
+        )
     networks = {n.name for n in site.networks}
     for i, client in enumerate(site.squid.clients):
         if client not in networks:

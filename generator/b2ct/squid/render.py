@@ -34,7 +34,9 @@ def render(site: SiteModel, out: Output) -> None:
 def parse(conf: Path) -> None:
     """`squid -k parse` on a rendered squid.conf; raises UserError with squid's own complaint."""
     squid = shutil.which("squid") or "/usr/sbin/squid"
-    proc = subprocess.run([squid, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [squid, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, check=False
+    )
     problems = [
         line for line in proc.stderr.splitlines() if "ERROR" in line or "FATAL" in line or "WARNING" in line
     ]
