@@ -92,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
     schema = command("schema", _schema, "print the JSON Schema of site.yaml", env=False)
     schema.add_argument("--write", action="store_true", help="update schemas/site.schema.json")
     command("doctor", _doctor, "list every tool B2CT uses: found or missing, version, path, fix", env=False)
+    from b2ct.emulator import cli as emulator_cli
+
+    emulator_cli.add_parser(sub)
     return p
 
 
