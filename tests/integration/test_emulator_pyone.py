@@ -98,7 +98,12 @@ def test_leases_go_to_vm_nics_and_block_deletion(one: pyone.OneServer) -> None:
     vn, _, template = worker_template(one)
     vm = one.template.instantiate(template, "w1", False, "")
     nic = one.vm.info(vm).TEMPLATE["NIC"]
-    assert (nic["IP"], nic["NETWORK_ID"], nic["NIC_ID"], nic["GATEWAY"]) == ("10.0.0.10", str(vn), "0", "10.0.0.1")
+    assert (nic["IP"], nic["NETWORK_ID"], nic["NIC_ID"], nic["GATEWAY"]) == (
+        "10.0.0.10",
+        str(vn),
+        "0",
+        "10.0.0.1",
+    )
     with pytest.raises(pyone.OneActionException, match="Can not remove a virtual network with leases in use"):
         one.vn.delete(vn)
     with pytest.raises(pyone.OneActionException, match="Address Range has leases in use"):
@@ -108,7 +113,9 @@ def test_leases_go_to_vm_nics_and_block_deletion(one: pyone.OneServer) -> None:
 
 
 def test_image_copy_time_grows_with_size(tmp_path: Path) -> None:
-    emu = Emulator({"oneadmin": PASSWORD}, port=0, onegate_port=0, timing=Timing(image_bandwidth_mb_s=1000)).start()
+    emu = Emulator(
+        {"oneadmin": PASSWORD}, port=0, onegate_port=0, timing=Timing(image_bandwidth_mb_s=1000)
+    ).start()
     try:
         one = pyone.OneServer(emu.endpoint, session=f"oneadmin:{PASSWORD}")
         image = one.image.allocate('NAME="big"\nPATH="/x.qcow2"\nSIZE="1000"', 1)
@@ -139,8 +146,12 @@ def test_templates_merge_clone_and_instantiate_replaces_context_whole(one: pyone
     assert one.template.info(template).TEMPLATE["MEMORY"] == "2048"
     clone = one.template.clone(template, "worker-copy")
     assert one.template.info(clone).NAME == "worker-copy"
-    vm = one.template.instantiate(template, "dirac", False,
-                                  'CONTEXT=[USERDATA="ZWNobyBoaQ==", USERDATA_ENCODING="base64", NETWORK="YES"]')
+    vm = one.template.instantiate(
+        template,
+        "dirac",
+        False,
+        'CONTEXT=[USERDATA="ZWNobyBoaQ==", USERDATA_ENCODING="base64", NETWORK="YES"]',
+    )
     info = one.vm.info(vm)
     ctx = info.TEMPLATE["CONTEXT"]
     assert ctx["USERDATA"] == "ZWNobyBoaQ==" and ctx["ETH0_IP"] == "10.0.0.10"
@@ -168,7 +179,12 @@ def test_vm_lifecycle(one: pyone.OneServer) -> None:
     one.vm.chown(vm, -1, 1)
     one.vm.rename(vm, "renamed")
     info = one.vm.info(vm)
-    assert (info.NAME, info.GNAME, info.PERMISSIONS.GROUP_U, info.USER_TEMPLATE["NOTE"]) == ("renamed", "users", 1, "x")
+    assert (info.NAME, info.GNAME, info.PERMISSIONS.GROUP_U, info.USER_TEMPLATE["NOTE"]) == (
+        "renamed",
+        "users",
+        1,
+        "x",
+    )
     one.vm.action("terminate", vm)
     info = one.vm.info(vm)
     assert info.STATE == 6, "DONE VMs stay readable"
@@ -179,7 +195,9 @@ def test_vm_lifecycle(one: pyone.OneServer) -> None:
 
 
 def test_vm_stays_pending_when_nothing_fits(tmp_path: Path) -> None:
-    emu = Emulator({"oneadmin": PASSWORD}, port=0, onegate_port=0, host_size=HostSize(cpu=100, memory_mb=1024)).start()
+    emu = Emulator(
+        {"oneadmin": PASSWORD}, port=0, onegate_port=0, host_size=HostSize(cpu=100, memory_mb=1024)
+    ).start()
     try:
         one = pyone.OneServer(emu.endpoint, session=f"oneadmin:{PASSWORD}")
         _, _, template = worker_template(one, memory=768)
@@ -197,7 +215,9 @@ def test_vm_stays_pending_when_nothing_fits(tmp_path: Path) -> None:
 
 
 def test_security_groups(one: pyone.OneServer) -> None:
-    sg = one.secgroup.allocate('NAME="ssh"\nRULE=[PROTOCOL="TCP", RULE_TYPE="INBOUND", RANGE="22"]\nRULE=[PROTOCOL="ALL", RULE_TYPE="OUTBOUND"]')
+    sg = one.secgroup.allocate(
+        'NAME="ssh"\nRULE=[PROTOCOL="TCP", RULE_TYPE="INBOUND", RANGE="22"]\nRULE=[PROTOCOL="ALL", RULE_TYPE="OUTBOUND"]'
+    )
     rules = one.secgroup.info(sg).TEMPLATE["RULE"]
     assert len(rules) == 2 and rules[0]["RANGE"] == "22"
     one.secgroup.commit(sg, False)

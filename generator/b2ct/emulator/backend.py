@@ -102,7 +102,9 @@ class Backend:
         self.db: sqlite3.Connection | None = None
         if state_file is not None:
             self.db = sqlite3.connect(str(state_file), check_same_thread=False)
-            self.db.execute("CREATE TABLE IF NOT EXISTS objects (kind TEXT, id INTEGER, blob BLOB, PRIMARY KEY (kind, id))")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS objects (kind TEXT, id INTEGER, blob BLOB, PRIMARY KEY (kind, id))"
+            )
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, blob BLOB)")
             if self._load():
                 return
@@ -134,9 +136,15 @@ class Backend:
             for kind, oid in self.dirty:
                 obj = self.pools[kind].get(oid)
                 if obj is not None:
-                    self.db.execute("INSERT OR REPLACE INTO objects VALUES (?,?,?)", (kind, oid, pickle.dumps(obj)))
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('next_id', ?)", (pickle.dumps(self.next_id),))
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('pending', ?)", (pickle.dumps(self.pending),))
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO objects VALUES (?,?,?)", (kind, oid, pickle.dumps(obj))
+                    )
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('next_id', ?)", (pickle.dumps(self.next_id),)
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('pending', ?)", (pickle.dumps(self.pending),)
+            )
         self.dirty.clear()
         self.deleted.clear()
 
@@ -178,7 +186,9 @@ class Backend:
             raise AllocateError(f"Error allocating a new {O.NOUN[kind]}. No NAME in template.")
         clash = self.by_name(kind, name)
         if clash is not None:
-            raise AllocateError(f"Error allocating a new {O.NOUN[kind]}. NAME is already taken by {kind.upper()} {clash.id}.")
+            raise AllocateError(
+                f"Error allocating a new {O.NOUN[kind]}. NAME is already taken by {kind.upper()} {clash.id}."
+            )
 
     def check_unlocked(self, obj: Obj, level: int = 1) -> None:
         if obj.lock is not None and obj.lock >= level:
@@ -251,8 +261,15 @@ class Backend:
                     h["vms"].append(vm.id)
                     self.touch(host)
                     e = vm.extra
-                    e.update(state=O.VM_ACTIVE, lcm_state=O.LCM_PROLOG, host_id=host.id, hostname=host.name,
-                             deploy_id=f"one-{vm.id}", cpu=cpu, mem=mem)
+                    e.update(
+                        state=O.VM_ACTIVE,
+                        lcm_state=O.LCM_PROLOG,
+                        host_id=host.id,
+                        hostname=host.name,
+                        deploy_id=f"one-{vm.id}",
+                        cpu=cpu,
+                        mem=mem,
+                    )
                     self.touch(vm)
                     self.later(self.timing.vm_step, "vm", vm.id, "vm_boot")
                     placed = True
@@ -288,14 +305,43 @@ class Backend:
         self._new("group", "oneadmin", [], users=[0])
         self._new("group", "users", [], users=[])
         self._new("user", "oneadmin", [("TOKEN_PASSWORD", secrets.token_hex(16))])
-        self._new("cluster", "default", [("RESERVED_CPU", ""), ("RESERVED_MEM", "")], hosts=[], datastores=[0, 1, 2], vnets=[])
+        self._new(
+            "cluster",
+            "default",
+            [("RESERVED_CPU", ""), ("RESERVED_MEM", "")],
+            hosts=[],
+            datastores=[0, 1, 2],
+            vnets=[],
+        )
         tm = "ssh" if self.version.startswith("6.") else "local"
-        for name, ds_type, ds_mad, kind in (("system", O.DS_SYSTEM, "-", "SYSTEM_DS"), ("default", O.DS_IMAGE, "fs", "IMAGE_DS"), ("files", O.DS_FILE, "fs", "FILE_DS")):
-            self._new("datastore", name, [("DS_MAD", ds_mad), ("TM_MAD", tm), ("TYPE", kind)], ds_mad=ds_mad, tm_mad=tm,
-                      type=ds_type, state=0, clusters=[0], total_mb=self.datastore_mb, used_mb=0, images=[])
-        self._new("secgroup", "default", [("DESCRIPTION", "The default security group is added to every network."),
-                                          ("RULE", [("PROTOCOL", "ALL"), ("RULE_TYPE", "OUTBOUND")]),
-                                          ("RULE", [("PROTOCOL", "ALL"), ("RULE_TYPE", "INBOUND")])], vms=[])
+        for name, ds_type, ds_mad, kind in (
+            ("system", O.DS_SYSTEM, "-", "SYSTEM_DS"),
+            ("default", O.DS_IMAGE, "fs", "IMAGE_DS"),
+            ("files", O.DS_FILE, "fs", "FILE_DS"),
+        ):
+            self._new(
+                "datastore",
+                name,
+                [("DS_MAD", ds_mad), ("TM_MAD", tm), ("TYPE", kind)],
+                ds_mad=ds_mad,
+                tm_mad=tm,
+                type=ds_type,
+                state=0,
+                clusters=[0],
+                total_mb=self.datastore_mb,
+                used_mb=0,
+                images=[],
+            )
+        self._new(
+            "secgroup",
+            "default",
+            [
+                ("DESCRIPTION", "The default security group is added to every network."),
+                ("RULE", [("PROTOCOL", "ALL"), ("RULE_TYPE", "OUTBOUND")]),
+                ("RULE", [("PROTOCOL", "ALL"), ("RULE_TYPE", "INBOUND")]),
+            ],
+            vms=[],
+        )
 
     # --- clusters ------------------------------------------------------------------------------------------
     def cluster_allocate(self, name: str) -> int:
@@ -340,9 +386,22 @@ class Backend:
         cid = cluster_id if cluster_id >= 0 else 0
         cluster = self.get("cluster", cid)
         s = self.host_size
-        host = self._new("host", name, [("HYPERVISOR", vm_mad)], state=O.HOST_INIT, im_mad=im_mad, vm_mad=vm_mad,
-                         cluster_id=cid, cluster=cluster.name, total_cpu=s.cpu, total_mem=s.memory_mb * 1024,
-                         cpu_used=0, mem_used=0, free_disk=s.disk_mb, vms=[])
+        host = self._new(
+            "host",
+            name,
+            [("HYPERVISOR", vm_mad)],
+            state=O.HOST_INIT,
+            im_mad=im_mad,
+            vm_mad=vm_mad,
+            cluster_id=cid,
+            cluster=cluster.name,
+            total_cpu=s.cpu,
+            total_mem=s.memory_mb * 1024,
+            cpu_used=0,
+            mem_used=0,
+            free_disk=s.disk_mb,
+            vms=[],
+        )
         cluster.extra["hosts"].append(host.id)
         self.touch(cluster)
         self.later(self.timing.host_monitor, "host", host.id, "host_monitored")
@@ -350,7 +409,9 @@ class Backend:
 
     def host_status(self, hid: int, status: int) -> int:
         host = self.get("host", hid)
-        host.extra["state"] = {0: O.HOST_MONITORED, 1: O.HOST_DISABLED, 2: O.HOST_OFFLINE}.get(status, O.HOST_MONITORED)
+        host.extra["state"] = {0: O.HOST_MONITORED, 1: O.HOST_DISABLED, 2: O.HOST_OFFLINE}.get(
+            status, O.HOST_MONITORED
+        )
         self.touch(host)
         return hid
 
@@ -379,8 +440,19 @@ class Backend:
             raise AllocateError("Error allocating a new datastore. No TM_MAD in template.")
         ds_mad = tpl.get_str(t, "DS_MAD", "-")
         cid = cluster_id if cluster_id >= 0 else 0
-        ds = self._new("datastore", name, tpl.remove(t, {"NAME"}), ds_mad=ds_mad, tm_mad=tm, type=ds_type, state=0,
-                       clusters=[], total_mb=self.datastore_mb, used_mb=0, images=[])
+        ds = self._new(
+            "datastore",
+            name,
+            tpl.remove(t, {"NAME"}),
+            ds_mad=ds_mad,
+            tm_mad=tm,
+            type=ds_type,
+            state=0,
+            clusters=[],
+            total_mb=self.datastore_mb,
+            used_mb=0,
+            images=[],
+        )
         self.cluster_member(cid, "datastore", ds.id, True)
         return ds.id
 
@@ -423,9 +495,20 @@ class Backend:
         rest = tpl.remove(t, {"NAME", "AR"})
         if tpl.get(rest, "SECURITY_GROUPS") is None:
             rest.append(("SECURITY_GROUPS", "0"))
-        vn = self._new("vn", name, rest, vn_mad=vn_mad, bridge=bridge, phydev=tpl.get_str(t, "PHYDEV"),
-                       vlan_id=tpl.get_str(t, "VLAN_ID"), state=O.VN_LOCK_CREATE, clusters=[], ars=[], next_ar=0,
-                       held=set())
+        vn = self._new(
+            "vn",
+            name,
+            rest,
+            vn_mad=vn_mad,
+            bridge=bridge,
+            phydev=tpl.get_str(t, "PHYDEV"),
+            vlan_id=tpl.get_str(t, "VLAN_ID"),
+            state=O.VN_LOCK_CREATE,
+            clusters=[],
+            ars=[],
+            next_ar=0,
+            held=set(),
+        )
         for ar in tpl.vectors(t, "AR"):
             self._add_ar(vn, ar)
         self.cluster_member(cluster_id if cluster_id >= 0 else 0, "vn", vn.id, True)
@@ -572,10 +655,20 @@ class Backend:
         size = int(size_s) if size_s else 2048
         if ds.extra["used_mb"] + size > ds.extra["total_mb"]:
             raise AllocateError(f"Error allocating a new image. Not enough space in datastore {ds_id}.")
-        image = self._new("image", name, tpl.remove(t, {"NAME"}), type=types[kind],
-                          persistent=1 if tpl.get_str(t, "PERSISTENT").upper() in ("YES", "1") else 0,
-                          path=path, format=tpl.get_str(t, "FORMAT", "raw"), size=size, state=O.IMG_LOCKED,
-                          datastore_id=ds_id, datastore=ds.name, vms=[])
+        image = self._new(
+            "image",
+            name,
+            tpl.remove(t, {"NAME"}),
+            type=types[kind],
+            persistent=1 if tpl.get_str(t, "PERSISTENT").upper() in ("YES", "1") else 0,
+            path=path,
+            format=tpl.get_str(t, "FORMAT", "raw"),
+            size=size,
+            state=O.IMG_LOCKED,
+            datastore_id=ds_id,
+            datastore=ds.name,
+            vms=[],
+        )
         image.lock = 4  # oned locks an image while its data is copied in
         ds.extra["images"].append(image.id)
         ds.extra["used_mb"] += size
@@ -620,7 +713,9 @@ class Backend:
 
     def vm_allocate_template(self, t: Template, hold: bool, name: str) -> int:
         if not tpl.get_str(t, "MEMORY") or not tpl.get_str(t, "CPU"):
-            raise AllocateError("Error allocating a new virtual machine template. No MEMORY or CPU in template.")
+            raise AllocateError(
+                "Error allocating a new virtual machine template. No MEMORY or CPU in template."
+            )
         vm_id = self.next_id["vm"]
         name = name or f"one-{vm_id}"
         template: Template = []
@@ -639,16 +734,31 @@ class Backend:
             for vn, ip in leased:
                 self._free_lease(vn.id, ip)
             raise
-        template = tpl.remove(template, {"NIC", "DISK"}) + [("DISK", d) for d in disks] + [("NIC", n) for n in nics]
+        template = (
+            tpl.remove(template, {"NIC", "DISK"}) + [("DISK", d) for d in disks] + [("NIC", n) for n in nics]
+        )
         template = tpl.put(template, "VMID", str(vm_id))
+        if tpl.get(template, "TM_MAD_SYSTEM") is None:
+            template.append(("TM_MAD_SYSTEM", "ssh"))
         token = ""
         context = tpl.get(template, "CONTEXT")
         if isinstance(context, list):
             context, token = self._context(context, nics, vm_id, len(disks))
             template = tpl.put(template, "CONTEXT", context)
-        vm = self._new("vm", name, template, state=O.VM_HOLD if hold else O.VM_PENDING, lcm_state=O.LCM_INIT,
-                       stime=int(time.time()), etime=0, deploy_id="", host_id=-1, hostname="", user_template=user,
-                       token=token)
+        vm = self._new(
+            "vm",
+            name,
+            template,
+            state=O.VM_HOLD if hold else O.VM_PENDING,
+            lcm_state=O.LCM_INIT,
+            stime=int(time.time()),
+            etime=0,
+            deploy_id="",
+            host_id=-1,
+            hostname="",
+            user_template=user,
+            token=token,
+        )
         for disk in disks:
             image = self.pools["image"].get(int(tpl.vget(disk, "IMAGE_ID", "-1")))
             if image is not None:
@@ -658,7 +768,9 @@ class Backend:
         self.tick()
         return vm.id
 
-    def _attach_nic(self, index: int, nic: tpl.Vector, vm_id: int, leased: list[tuple[Obj, str]]) -> tpl.Vector:
+    def _attach_nic(
+        self, index: int, nic: tpl.Vector, vm_id: int, leased: list[tuple[Obj, str]]
+    ) -> tpl.Vector:
         ref = tpl.vget(nic, "NETWORK_ID")
         vn = self.get("vn", int(ref)) if ref else self.by_name("vn", tpl.vget(nic, "NETWORK"))
         if vn is None:
@@ -667,10 +779,20 @@ class Backend:
         leased.append((vn, ip))
         cidr = tpl.vget(ar["attrs"], "NETWORK_ADDRESS") or tpl.get_str(vn.template, "NETWORK_ADDRESS")
         out = [(k, v) for k, v in nic if k not in ("NETWORK", "NETWORK_ID")]
-        out += [("AR_ID", str(ar["id"])), ("BRIDGE", vn.extra["bridge"]), ("BRIDGE_TYPE", "linux"), ("IP", ip),
-                ("MAC", mac), ("NAME", f"NIC{index}"), ("NETWORK", vn.name), ("NETWORK_ID", str(vn.id)),
-                ("NIC_ID", str(index)), ("SECURITY_GROUPS", tpl.get_str(vn.template, "SECURITY_GROUPS", "0")),
-                ("TARGET", f"one-{vm_id}-{index}"), ("VN_MAD", vn.extra["vn_mad"])]
+        out += [
+            ("AR_ID", str(ar["id"])),
+            ("BRIDGE", vn.extra["bridge"]),
+            ("BRIDGE_TYPE", "linux"),
+            ("IP", ip),
+            ("MAC", mac),
+            ("NAME", f"NIC{index}"),
+            ("NETWORK", vn.name),
+            ("NETWORK_ID", str(vn.id)),
+            ("NIC_ID", str(index)),
+            ("SECURITY_GROUPS", tpl.get_str(vn.template, "SECURITY_GROUPS", "0")),
+            ("TARGET", f"one-{vm_id}-{index}"),
+            ("VN_MAD", vn.extra["vn_mad"]),
+        ]
         for key in ("GATEWAY", "DNS", "NETWORK_MASK", "SEARCH_DOMAIN", "GUEST_MTU"):
             value = tpl.vget(ar["attrs"], key) or tpl.get_str(vn.template, key)
             if value:
@@ -689,23 +811,39 @@ class Backend:
         if image.extra["state"] not in (O.IMG_READY, O.IMG_USED):
             raise AllocateError(f"Error allocating a new virtual machine. Image {image.id} is not READY.")
         out = [(k, v) for k, v in disk if k not in ("IMAGE", "IMAGE_ID")]
-        return out + [("DATASTORE", image.extra["datastore"]), ("DATASTORE_ID", str(image.extra["datastore_id"])),
-                      ("DISK_ID", str(index)), ("DRIVER", image.extra["format"]), ("IMAGE", image.name),
-                      ("IMAGE_ID", str(image.id)), ("SIZE", str(image.extra["size"])),
-                      ("TARGET", f"vd{chr(97 + index)}"), ("TYPE", "FILE")]
+        return out + [
+            ("DATASTORE", image.extra["datastore"]),
+            ("DATASTORE_ID", str(image.extra["datastore_id"])),
+            ("DISK_ID", str(index)),
+            ("DRIVER", image.extra["format"]),
+            ("IMAGE", image.name),
+            ("IMAGE_ID", str(image.id)),
+            ("SIZE", str(image.extra["size"])),
+            ("TARGET", f"vd{chr(97 + index)}"),
+            ("TYPE", "FILE"),
+        ]
 
-    def _context(self, context: tpl.Vector, nics: list[tpl.Vector], vm_id: int, disks: int) -> tuple[tpl.Vector, str]:
+    def _context(
+        self, context: tpl.Vector, nics: list[tpl.Vector], vm_id: int, disks: int
+    ) -> tuple[tpl.Vector, str]:
         """What oned adds to CONTEXT: ETHx_* from leases when NETWORK=YES, TOKEN's endpoint, DISK_ID, TARGET."""
         ctx = list(context)
         if tpl.vget(ctx, "NETWORK").upper() == "YES":
             for i, nic in enumerate(nics):
                 mask = tpl.vget(nic, "NETWORK_MASK") or (
                     str(ipaddress.IPv4Network(tpl.vget(nic, "NETWORK_ADDRESS"), strict=False).netmask)
-                    if "/" in tpl.vget(nic, "NETWORK_ADDRESS") else "255.255.255.0")
-                ctx += [(f"ETH{i}_IP", tpl.vget(nic, "IP")), (f"ETH{i}_MAC", tpl.vget(nic, "MAC")),
-                        (f"ETH{i}_MASK", mask), (f"ETH{i}_NETWORK", tpl.vget(nic, "NETWORK_ADDRESS").split("/")[0]),
-                        (f"ETH{i}_GATEWAY", tpl.vget(nic, "GATEWAY")), (f"ETH{i}_DNS", tpl.vget(nic, "DNS")),
-                        (f"ETH{i}_MTU", tpl.vget(nic, "GUEST_MTU"))]
+                    if "/" in tpl.vget(nic, "NETWORK_ADDRESS")
+                    else "255.255.255.0"
+                )
+                ctx += [
+                    (f"ETH{i}_IP", tpl.vget(nic, "IP")),
+                    (f"ETH{i}_MAC", tpl.vget(nic, "MAC")),
+                    (f"ETH{i}_MASK", mask),
+                    (f"ETH{i}_NETWORK", tpl.vget(nic, "NETWORK_ADDRESS").split("/")[0]),
+                    (f"ETH{i}_GATEWAY", tpl.vget(nic, "GATEWAY")),
+                    (f"ETH{i}_DNS", tpl.vget(nic, "DNS")),
+                    (f"ETH{i}_MTU", tpl.vget(nic, "GUEST_MTU")),
+                ]
                 ctx = [(k, v) for k, v in ctx if v != ""]  # oned writes only the attributes it has
         token = ""
         if tpl.vget(ctx, "TOKEN").upper() == "YES":
@@ -721,7 +859,9 @@ class Backend:
         self.check_unlocked(vm)
         if action in ("terminate", "terminate-hard", "delete"):
             if state == O.VM_DONE:
-                raise ActionError(f"Error performing action \"{action}\": This action is not available for state DONE.", vid)
+                raise ActionError(
+                    f'Error performing action "{action}": This action is not available for state DONE.', vid
+                )
             if state == O.VM_ACTIVE:
                 e["lcm_state"] = O.LCM_SHUTDOWN if action == "terminate" else O.LCM_EPILOG
                 self.later(self.timing.vm_step, "vm", vid, "vm_done")
@@ -729,24 +869,29 @@ class Backend:
                 self._finish_vm(vm)
         elif action in ("poweroff", "poweroff-hard"):
             if not (state == O.VM_ACTIVE and lcm == O.LCM_RUNNING):
-                raise ActionError(f"Error performing action \"{action}\": This action is not available for state {state}/{lcm}.", vid)
+                raise ActionError(
+                    f'Error performing action "{action}": This action is not available for state {state}/{lcm}.',
+                    vid,
+                )
             e["lcm_state"] = O.LCM_SHUTDOWN_POWEROFF
             self.later(self.timing.vm_step, "vm", vid, "vm_poweroff")
         elif action == "resume":
             if state not in (O.VM_POWEROFF, O.VM_STOPPED):
-                raise ActionError(f"Error performing action \"resume\": This action is not available for state {state}.", vid)
+                raise ActionError(
+                    f'Error performing action "resume": This action is not available for state {state}.', vid
+                )
             e["state"], e["lcm_state"] = O.VM_ACTIVE, O.LCM_BOOT
             self.later(self.timing.vm_step, "vm", vid, "vm_running")
         elif action in ("reboot", "reboot-hard"):
             if not (state == O.VM_ACTIVE and lcm == O.LCM_RUNNING):
-                raise ActionError(f"Error performing action \"{action}\": VM is not RUNNING.", vid)
+                raise ActionError(f'Error performing action "{action}": VM is not RUNNING.', vid)
         elif action == "hold":
             if state != O.VM_PENDING:
-                raise ActionError("Error performing action \"hold\": VM is not PENDING.", vid)
+                raise ActionError('Error performing action "hold": VM is not PENDING.', vid)
             e["state"] = O.VM_HOLD
         elif action == "release":
             if state != O.VM_HOLD:
-                raise ActionError("Error performing action \"release\": VM is not in HOLD.", vid)
+                raise ActionError('Error performing action "release": VM is not in HOLD.', vid)
             e["state"] = O.VM_PENDING
         else:
             raise ApiError(f"Unknown action {action!r}.", vid)
@@ -764,7 +909,17 @@ class Backend:
 
     def vm_updateconf(self, vid: int, text: str) -> int:
         vm = self.get("vm", vid)
-        allowed = {"OS", "FEATURES", "INPUT", "GRAPHICS", "RAW", "CONTEXT", "CPU_MODEL", "BACKUP_CONFIG", "VIDEO"}
+        allowed = {
+            "OS",
+            "FEATURES",
+            "INPUT",
+            "GRAPHICS",
+            "RAW",
+            "CONTEXT",
+            "CPU_MODEL",
+            "BACKUP_CONFIG",
+            "VIDEO",
+        }
         new = [(k, v) for k, v in self.parse(text) if k in allowed]
         vm.template = tpl.merge(vm.template, new)
         self.touch(vm)
@@ -773,7 +928,9 @@ class Backend:
     def vm_resize(self, vid: int, text: str) -> int:
         vm = self.get("vm", vid)
         if vm.extra["state"] not in (O.VM_POWEROFF, O.VM_PENDING, O.VM_HOLD, O.VM_STOPPED):
-            raise ActionError("Error performing action \"resize\": VM must be powered off, pending or on hold.", vid)
+            raise ActionError(
+                'Error performing action "resize": VM must be powered off, pending or on hold.', vid
+            )
         new = [(k, v) for k, v in self.parse(text) if k in ("CPU", "VCPU", "MEMORY")]
         vm.template = tpl.merge(vm.template, new)
         self.touch(vm)

@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument("--version", dest="one_version", default="6.10.0", help="OpenNebula version to report")
     serve.add_argument("--auth-file", type=Path, required=True, help="file of user:password lines")
     serve.add_argument("--timing", choices=["instant", "realistic"], default="realistic")
-    serve.add_argument("--host-cpu", type=int, default=800, help="CPU units of each emulated host (100/thread)")
+    serve.add_argument(
+        "--host-cpu", type=int, default=800, help="CPU units of each emulated host (100/thread)"
+    )
     serve.add_argument("--host-memory-mb", type=int, default=32768, help="memory of each emulated host")
     serve.set_defaults(func=serve_command)
 
@@ -44,8 +46,11 @@ def serve_command(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(f"B2CT OpenNebula emulator (not OpenNebula) {args.one_version}: XML-RPC {emulator.endpoint}, "
-          f"OneGate http://{args.host}:{emulator.onegate_port}, state {args.state}", flush=True)
+    print(
+        f"B2CT OpenNebula emulator (not OpenNebula) {args.one_version}: XML-RPC {emulator.endpoint}, "
+        f"OneGate http://{args.host}:{emulator.onegate_port}, state {args.state}",
+        flush=True,
+    )
     stop.wait()
     emulator.stop()
     print("emulator stopped; state saved", file=sys.stderr, flush=True)

@@ -10,7 +10,15 @@ from b2ct.emulator.template import Template
 
 # State numbers as in OpenNebula's API (and pyone's constants).
 VM_PENDING, VM_HOLD, VM_ACTIVE, VM_STOPPED, VM_DONE, VM_POWEROFF = 1, 2, 3, 4, 6, 8
-LCM_INIT, LCM_PROLOG, LCM_BOOT, LCM_RUNNING, LCM_EPILOG, LCM_SHUTDOWN, LCM_SHUTDOWN_POWEROFF = 0, 1, 2, 3, 11, 12, 18
+LCM_INIT, LCM_PROLOG, LCM_BOOT, LCM_RUNNING, LCM_EPILOG, LCM_SHUTDOWN, LCM_SHUTDOWN_POWEROFF = (
+    0,
+    1,
+    2,
+    3,
+    11,
+    12,
+    18,
+)
 IMG_READY, IMG_USED, IMG_LOCKED, IMG_ERROR = 1, 2, 4, 5
 VN_READY, VN_LOCK_CREATE = 1, 2
 HOST_INIT, HOST_MONITORED, HOST_ERROR, HOST_DISABLED, HOST_OFFLINE = 0, 2, 3, 4, 8
@@ -18,11 +26,50 @@ DS_IMAGE, DS_SYSTEM, DS_FILE = 0, 1, 2
 
 # Well-known VM attributes oned moves from the user's template into TEMPLATE; everything else is USER_TEMPLATE.
 VM_TEMPLATE_KEYS = {
-    "CPU", "VCPU", "MEMORY", "MEMORY_MAX", "MEMORY_SLOTS", "MEMORY_RESIZE_MODE", "CPU_COST", "MEMORY_COST",
-    "DISK_COST", "EMULATOR", "TEMPLATE_ID", "VMID", "DISK", "NIC", "NIC_ALIAS", "CONTEXT", "OS", "GRAPHICS",
-    "VIDEO", "FEATURES", "CPU_MODEL", "PCI", "INPUT", "RAW", "TOPOLOGY", "NUMA_NODE", "SECURITY_GROUP_RULE",
-    "AUTOMATIC_REQUIREMENTS", "AUTOMATIC_DS_REQUIREMENTS", "AUTOMATIC_NIC_REQUIREMENTS", "HYPERV_OPTIONS",
-    "SPICE_OPTIONS", "CLONING_TEMPLATE_ID", "SCHED_ACTION", "SNAPSHOT",
+    "CPU",
+    "VCPU",
+    "MEMORY",
+    "MEMORY_MAX",
+    "MEMORY_SLOTS",
+    "MEMORY_RESIZE_MODE",
+    "CPU_COST",
+    "MEMORY_COST",
+    "DISK_COST",
+    "EMULATOR",
+    "TEMPLATE_ID",
+    "VMID",
+    "DISK",
+    "NIC",
+    "NIC_ALIAS",
+    "CONTEXT",
+    "OS",
+    "GRAPHICS",
+    "VIDEO",
+    "FEATURES",
+    "CPU_MODEL",
+    "PCI",
+    "INPUT",
+    "RAW",
+    "TOPOLOGY",
+    "NUMA_NODE",
+    "SECURITY_GROUP_RULE",
+    "AUTOMATIC_REQUIREMENTS",
+    "AUTOMATIC_DS_REQUIREMENTS",
+    "AUTOMATIC_NIC_REQUIREMENTS",
+    "HYPERV_OPTIONS",
+    "SPICE_OPTIONS",
+    "CLONING_TEMPLATE_ID",
+    "SCHED_ACTION",
+    "SNAPSHOT",
+    "TM_MAD_SYSTEM",
+    "IMPORTED",
+    "TPM",
+    "NIC_DEFAULT",
+    "VCPU_MAX",
+    "VMGROUP",
+    "SUBMIT_ON_HOLD",
+    "QEMU_GA_EXEC",
+    "MEMORY_ENCRYPTION",
 }
 
 
@@ -55,8 +102,22 @@ class Obj:
         return f"<LOCK><LOCKED>{self.lock}</LOCKED><OWNER>{self.uid}</OWNER><TIME>{self.regtime}</TIME><REQ_ID>-1</REQ_ID></LOCK>"
 
     def perms_xml(self) -> str:
-        names = ["OWNER_U", "OWNER_M", "OWNER_A", "GROUP_U", "GROUP_M", "GROUP_A", "OTHER_U", "OTHER_M", "OTHER_A"]
-        return "<PERMISSIONS>" + "".join(f"<{n}>{v}</{n}>" for n, v in zip(names, self.perms, strict=True)) + "</PERMISSIONS>"
+        names = [
+            "OWNER_U",
+            "OWNER_M",
+            "OWNER_A",
+            "GROUP_U",
+            "GROUP_M",
+            "GROUP_A",
+            "OTHER_U",
+            "OTHER_M",
+            "OTHER_A",
+        ]
+        return (
+            "<PERMISSIONS>"
+            + "".join(f"<{n}>{v}</{n}>" for n, v in zip(names, self.perms, strict=True))
+            + "</PERMISSIONS>"
+        )
 
 
 def _esc(text: str) -> str:
@@ -71,12 +132,17 @@ def user_xml(o: Obj) -> str:
     return (
         f"<USER><ID>{o.id}</ID><GID>{o.gid}</GID><GROUPS><ID>{o.gid}</ID></GROUPS><GNAME>{o.gname}</GNAME>"
         f"<NAME>{o.name}</NAME><PASSWORD>-</PASSWORD><AUTH_DRIVER>core</AUTH_DRIVER><ENABLED>1</ENABLED>"
-        f"<LOGIN_TOKEN/>{tpl.to_xml('TEMPLATE', o.template)}</USER>"
+        f"{tpl.to_xml('TEMPLATE', o.template)}<DATASTORE_QUOTA/><NETWORK_QUOTA/><VM_QUOTA/><IMAGE_QUOTA/>"
+        f"<DEFAULT_USER_QUOTAS/></USER>"
     )
 
 
 def group_xml(o: Obj) -> str:
-    return f"<GROUP><ID>{o.id}</ID><NAME>{o.name}</NAME>{tpl.to_xml('TEMPLATE', o.template)}{_ids('USERS', o.extra['users'])}<ADMINS/></GROUP>"
+    return (
+        f"<GROUP><ID>{o.id}</ID><NAME>{o.name}</NAME>{tpl.to_xml('TEMPLATE', o.template)}"
+        f"{_ids('USERS', o.extra['users'])}<ADMINS/>"
+        f"<DATASTORE_QUOTA/><NETWORK_QUOTA/><VM_QUOTA/><IMAGE_QUOTA/><VLAN_RULES><ID>{o.id}</ID></VLAN_RULES><DEFAULT_GROUP_QUOTAS/></GROUP>"
+    )
 
 
 def cluster_xml(o: Obj) -> str:
@@ -132,9 +198,9 @@ def image_xml(o: Obj) -> str:
     )
 
 
-def vnet_xml(o: Obj) -> str:
+def vnet_xml(o: Obj, pool: bool = False) -> str:
     e = o.extra
-    ars = "".join(_ar_xml(ar) for ar in e["ars"])
+    ars = "".join(_ar_xml(ar, pool) for ar in e["ars"])
     vlan = f"<VLAN_ID>{_esc(e['vlan_id'])}</VLAN_ID>" if e["vlan_id"] else ""
     return (
         f"<VNET>{o.head()}{o.lock_xml()}{o.perms_xml()}{_ids('CLUSTERS', e['clusters'])}<BRIDGE>{_esc(e['bridge'])}</BRIDGE>"
@@ -147,14 +213,42 @@ def vnet_xml(o: Obj) -> str:
     )
 
 
-def _ar_xml(ar: dict[str, Any]) -> str:
-    attrs = "".join(f"<{k}>{_esc(str(v))}</{k}>" for k, v in ar["attrs"] if k not in {"AR_ID", "USED_LEASES", "SIZE"})
+# The AR elements oned writes, in the schema's order; other AR attributes (GATEWAY, DNS...) stay internal.
+_AR_ORDER = [
+    "IP",
+    "MAC",
+    "NEXT_INDEX",
+    "PARENT_NETWORK_AR_ID",
+    "SHARED",
+    "SIZE",
+    "TYPE",
+    "VLAN_ID",
+    "ULA_PREFIX",
+    "VN_MAD",
+    "MAC_END",
+    "IP_END",
+]
+
+
+def _ar_xml(ar: dict[str, Any], pool: bool = False) -> str:
+    """The pool listing carries a shorter AR (no end addresses, no leases), as oned's pool schema says."""
+    attrs = dict(ar["attrs"])
+    values = {**attrs, "NEXT_INDEX": "0", "SIZE": str(ar["size"])}
+    if attrs.get("IP"):
+        import ipaddress
+
+        values["IP_END"] = str(ipaddress.IPv4Address(attrs["IP"]) + ar["size"] - 1)
+    order = _AR_ORDER[: _AR_ORDER.index("VN_MAD") + 1] if pool else _AR_ORDER
+    body = "".join(f"<{k}>{_esc(str(values[k]))}</{k}>" for k in order if values.get(k, "") != "")
+    if pool:
+        return f"<AR><AR_ID>{ar['id']}</AR_ID>{body}</AR>"
     leases = "".join(
-        f"<LEASE><IP>{ip}</IP><MAC>{mac}</MAC><VM>{vm}</VM></LEASE>" for ip, (mac, vm) in sorted(ar["leases"].items())
+        f"<LEASE><IP>{ip}</IP><MAC>{mac}</MAC><VM>{vm}</VM></LEASE>"
+        for ip, (mac, vm) in sorted(ar["leases"].items())
     )
     return (
-        f"<AR><AR_ID>{ar['id']}</AR_ID>{attrs}<SIZE>{ar['size']}</SIZE><NEXT_INDEX>0</NEXT_INDEX>"
-        f"<USED_LEASES>{len(ar['leases'])}</USED_LEASES><LEASES>{leases}</LEASES></AR>"
+        f"<AR><AR_ID>{ar['id']}</AR_ID>{body}<USED_LEASES>{len(ar['leases'])}</USED_LEASES>"
+        f"<LEASES>{leases}</LEASES></AR>"
     )
 
 
@@ -176,29 +270,107 @@ def vm_xml(o: Obj) -> str:
         history = (
             f"<HISTORY><OID>{o.id}</OID><SEQ>0</SEQ><HOSTNAME>{_esc(e['hostname'])}</HOSTNAME><HID>{e['host_id']}</HID>"
             f"<CID>0</CID><STIME>{e['stime']}</STIME><ETIME>{e['etime']}</ETIME><VM_MAD>kvm</VM_MAD><TM_MAD>ssh</TM_MAD>"
-            f"<DS_ID>0</DS_ID><PSTIME>0</PSTIME><PETIME>0</PETIME><RSTIME>0</RSTIME><RETIME>0</RETIME><ESTIME>0</ESTIME>"
+            f"<DS_ID>0</DS_ID><PLAN_ID>-1</PLAN_ID><ACTION_ID>-1</ACTION_ID><PSTIME>0</PSTIME><PETIME>0</PETIME><RSTIME>0</RSTIME><RETIME>0</RETIME><ESTIME>0</ESTIME>"
             f"<EETIME>0</EETIME><ACTION>0</ACTION><UID>-1</UID><GID>-1</GID><REQUEST_ID>-1</REQUEST_ID></HISTORY>"
         )
     return (
         f"<VM>{o.head()}{o.perms_xml()}<LAST_POLL>0</LAST_POLL><STATE>{e['state']}</STATE><LCM_STATE>{e['lcm_state']}</LCM_STATE>"
         f"<PREV_STATE>{e['state']}</PREV_STATE><PREV_LCM_STATE>{e['lcm_state']}</PREV_LCM_STATE><RESCHED>0</RESCHED>"
         f"<STIME>{e['stime']}</STIME><ETIME>{e['etime']}</ETIME><DEPLOY_ID>{e['deploy_id']}</DEPLOY_ID>{o.lock_xml()}"
-        f"<MONITORING/><SCHED_ACTIONS/>{tpl.to_xml('TEMPLATE', o.template)}{tpl.to_xml('USER_TEMPLATE', e['user_template'])}"
+        f"<MONITORING/><SCHED_ACTIONS/>{tpl.to_xml('TEMPLATE', _vm_order(o.template))}{tpl.to_xml('USER_TEMPLATE', e['user_template'])}"
         f"<HISTORY_RECORDS>{history}</HISTORY_RECORDS><BACKUPS><BACKUP_CONFIG/><BACKUP_IDS/></BACKUPS></VM>"
     )
 
 
+# oned writes a VM's TEMPLATE in this order (vm.xsd); anything unknown goes last.
+VM_TEMPLATE_ORDER = [
+    "AUTOMATIC_DS_REQUIREMENTS",
+    "AUTOMATIC_NIC_REQUIREMENTS",
+    "AUTOMATIC_REQUIREMENTS",
+    "CLONING_TEMPLATE_ID",
+    "CONTEXT",
+    "CPU",
+    "CPU_COST",
+    "DISK",
+    "DISK_COST",
+    "EMULATOR",
+    "FEATURES",
+    "HYPERV_OPTIONS",
+    "GRAPHICS",
+    "VIDEO",
+    "IMPORTED",
+    "INPUT",
+    "MEMORY",
+    "MEMORY_COST",
+    "MEMORY_MAX",
+    "MEMORY_SLOTS",
+    "MEMORY_RESIZE_MODE",
+    "NIC",
+    "NIC_ALIAS",
+    "NIC_DEFAULT",
+    "NUMA_NODE",
+    "OS",
+    "PCI",
+    "QEMU_GA_EXEC",
+    "RAW",
+    "SECURITY_GROUP_RULE",
+    "SNAPSHOT",
+    "SPICE_OPTIONS",
+    "SUBMIT_ON_HOLD",
+    "TEMPLATE_ID",
+    "TM_MAD_SYSTEM",
+    "TOPOLOGY",
+    "TPM",
+    "MEMORY_ENCRYPTION",
+    "VCPU",
+    "VCPU_MAX",
+    "VMGROUP",
+    "VMID",
+    "VROUTER_ID",
+    "VROUTER_KEEPALIVED_ID",
+    "VROUTER_KEEPALIVED_PASSWORD",
+    "SCHED_ACTION",
+]
+_VM_RANK = {k: i for i, k in enumerate(VM_TEMPLATE_ORDER)}
+
+
+def _vm_order(t: Template) -> Template:
+    return sorted(t, key=lambda kv: _VM_RANK.get(kv[0], len(_VM_RANK)))
+
+
 XML = {
-    "user": user_xml, "group": group_xml, "cluster": cluster_xml, "host": host_xml, "datastore": datastore_xml,
-    "image": image_xml, "vn": vnet_xml, "template": template_xml, "secgroup": secgroup_xml, "vm": vm_xml,
+    "user": user_xml,
+    "group": group_xml,
+    "cluster": cluster_xml,
+    "host": host_xml,
+    "datastore": datastore_xml,
+    "image": image_xml,
+    "vn": vnet_xml,
+    "template": template_xml,
+    "secgroup": secgroup_xml,
+    "vm": vm_xml,
 }
 POOL_TAG = {
-    "user": "USER_POOL", "group": "GROUP_POOL", "cluster": "CLUSTER_POOL", "host": "HOST_POOL",
-    "datastore": "DATASTORE_POOL", "image": "IMAGE_POOL", "vn": "VNET_POOL", "template": "VMTEMPLATE_POOL",
-    "secgroup": "SECURITY_GROUP_POOL", "vm": "VM_POOL",
+    "user": "USER_POOL",
+    "group": "GROUP_POOL",
+    "cluster": "CLUSTER_POOL",
+    "host": "HOST_POOL",
+    "datastore": "DATASTORE_POOL",
+    "image": "IMAGE_POOL",
+    "vn": "VNET_POOL",
+    "template": "VMTEMPLATE_POOL",
+    "secgroup": "SECURITY_GROUP_POOL",
+    "vm": "VM_POOL",
 }
 NOUN = {
-    "user": "user", "group": "group", "cluster": "cluster", "host": "host", "datastore": "datastore",
-    "image": "image", "vn": "virtual network", "template": "template", "secgroup": "security group",
+    "user": "user",
+    "group": "group",
+    "cluster": "cluster",
+    "host": "host",
+    "datastore": "datastore",
+    "image": "image",
+    "vn": "virtual network",
+    "template": "template",
+    "secgroup": "security group",
     "vm": "virtual machine",
 }

@@ -25,9 +25,16 @@ def _as_dict(t: tpl.Template) -> dict[str, Any]:
 
 def vm_document(vm: Obj) -> dict[str, Any]:
     e = vm.extra
-    return {"VM": {"NAME": vm.name, "ID": str(vm.id), "STATE": str(e["state"]), "LCM_STATE": str(e["lcm_state"]),
-                   "USER_TEMPLATE": _as_dict(e["user_template"]),
-                   "TEMPLATE": {"NIC": [dict(n) for n in tpl.vectors(vm.template, "NIC")]}}}
+    return {
+        "VM": {
+            "NAME": vm.name,
+            "ID": str(vm.id),
+            "STATE": str(e["state"]),
+            "LCM_STATE": str(e["lcm_state"]),
+            "USER_TEMPLATE": _as_dict(e["user_template"]),
+            "TEMPLATE": {"NIC": [dict(n) for n in tpl.vectors(vm.template, "NIC")]},
+        }
+    }
 
 
 class OneGateHandler(BaseHTTPRequestHandler):

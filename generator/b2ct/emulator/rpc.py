@@ -14,13 +14,42 @@ from b2ct.emulator.backend import ApiError, AuthError, Backend, NoExists, OneErr
 Handler = Callable[..., Any]
 
 # XML-RPC family -> backend kind
-FAMILY = {"user": "user", "group": "group", "cluster": "cluster", "host": "host", "datastore": "datastore",
-          "image": "image", "vn": "vn", "template": "template", "secgroup": "secgroup", "vm": "vm"}
-POOL = {"userpool": "user", "grouppool": "group", "clusterpool": "cluster", "hostpool": "host",
-        "datastorepool": "datastore", "imagepool": "image", "vnpool": "vn", "templatepool": "template",
-        "secgrouppool": "secgroup", "vmpool": "vm"}
-VM_ACTIONS = {"terminate", "terminate-hard", "poweroff", "poweroff-hard", "resume", "reboot", "reboot-hard",
-              "hold", "release", "delete"}
+FAMILY = {
+    "user": "user",
+    "group": "group",
+    "cluster": "cluster",
+    "host": "host",
+    "datastore": "datastore",
+    "image": "image",
+    "vn": "vn",
+    "template": "template",
+    "secgroup": "secgroup",
+    "vm": "vm",
+}
+POOL = {
+    "userpool": "user",
+    "grouppool": "group",
+    "clusterpool": "cluster",
+    "hostpool": "host",
+    "datastorepool": "datastore",
+    "imagepool": "image",
+    "vnpool": "vn",
+    "templatepool": "template",
+    "secgrouppool": "secgroup",
+    "vmpool": "vm",
+}
+VM_ACTIONS = {
+    "terminate",
+    "terminate-hard",
+    "poweroff",
+    "poweroff-hard",
+    "resume",
+    "reboot",
+    "reboot-hard",
+    "hold",
+    "release",
+    "delete",
+}
 
 
 class Api:
@@ -97,14 +126,18 @@ class Api:
         obj = self.b.get(kind, oid)
         clash = self.b.by_name(kind, name)
         if clash is not None and clash.id != oid and kind != "vm":
-            raise OneError(f"Cannot rename to {name}: NAME is already taken by {kind.upper()} {clash.id}.", oid)
+            raise OneError(
+                f"Cannot rename to {name}: NAME is already taken by {kind.upper()} {clash.id}.", oid
+            )
         obj.name = name
         self.b.touch(obj)
         return oid
 
     def generic_chmod(self, kind: str, oid: int, *bits: int) -> int:
         obj = self.b.get(kind, oid)
-        obj.perms = [old if new == -1 else int(new) for old, new in zip(obj.perms, bits[:9], strict=False)] + obj.perms[len(bits[:9]):]
+        obj.perms = [
+            old if new == -1 else int(new) for old, new in zip(obj.perms, bits[:9], strict=False)
+        ] + obj.perms[len(bits[:9]) :]
         self.b.touch(obj)
         return oid
 
@@ -130,8 +163,14 @@ class Api:
         return oid
 
     def generic_delete(self, kind: str, oid: int, *_: Any) -> int:
-        deleters = {"cluster": self.b.cluster_delete, "host": self.b.host_delete, "datastore": self.b.datastore_delete,
-                    "image": self.b.image_delete, "vn": self.b.vn_delete, "secgroup": self.b.secgroup_delete}
+        deleters = {
+            "cluster": self.b.cluster_delete,
+            "host": self.b.host_delete,
+            "datastore": self.b.datastore_delete,
+            "image": self.b.image_delete,
+            "vn": self.b.vn_delete,
+            "secgroup": self.b.secgroup_delete,
+        }
         if kind == "template":
             obj = self.b.get("template", oid)
             self.b.check_unlocked(obj)
@@ -142,7 +181,9 @@ class Api:
         self.b.check_unlocked(self.b.get(kind, oid))
         return deleters[kind](oid)
 
-    def pool_info(self, kind: str, filter_flag: int = -2, start: int = -1, end: int = -1, state: int = -1, *_: Any) -> str:
+    def pool_info(
+        self, kind: str, filter_flag: int = -2, start: int = -1, end: int = -1, state: int = -1, *_: Any
+    ) -> str:
         items = sorted(self.b.pools[kind].values(), key=lambda o: o.id)
         if start >= 0:
             items = [o for o in items if o.id >= start]
@@ -156,7 +197,8 @@ class Api:
             elif state >= 0:
                 items = [o for o in items if o.extra["state"] == state]
         tag = O.POOL_TAG[kind]
-        body = "".join(O.XML[kind](o) for o in items)
+        render = (lambda o: O.vnet_xml(o, pool=True)) if kind == "vn" else O.XML[kind]
+        body = "".join(render(o) for o in items)
         return f"<{tag}>{body}</{tag}>"
 
     # --- system --------------------------------------------------------------------------------------------
@@ -273,7 +315,9 @@ class Api:
     def template_clone(self, tid: int, name: str, *_: Any) -> int:
         return self.b.template_clone(tid, name)
 
-    def template_instantiate(self, tid: int, name: str = "", hold: bool = False, extra: str = "", *_: Any) -> int:
+    def template_instantiate(
+        self, tid: int, name: str = "", hold: bool = False, extra: str = "", *_: Any
+    ) -> int:
         return self.b.template_instantiate(tid, name, bool(hold), extra)
 
     def vm_allocate(self, text: str, hold: bool = False) -> int:

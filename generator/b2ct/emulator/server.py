@@ -67,14 +67,21 @@ class Emulator:
 
     def start(self) -> Emulator:
         try:
-            rpc = _RpcServer((self.host, self.port), requestHandler=_Handler, logRequests=False, allow_none=False)
+            rpc = _RpcServer(
+                (self.host, self.port), requestHandler=_Handler, logRequests=False, allow_none=False
+            )
             gate = ThreadingHTTPServer((self.host, self.onegate_port), OneGateHandler)
         except OSError as exc:
-            raise UserError(f"emulator: cannot listen on {self.host}:{self.port}/{self.onegate_port}: {exc.strerror}") from None
+            raise UserError(
+                f"emulator: cannot listen on {self.host}:{self.port}/{self.onegate_port}: {exc.strerror}"
+            ) from None
         self.port = rpc.server_address[1]
         self.onegate_port = gate.server_address[1]
         self.backend = Backend(
-            version=self.version, timing=self.timing, host_size=self.host_size, state_file=self.state_file,
+            version=self.version,
+            timing=self.timing,
+            host_size=self.host_size,
+            state_file=self.state_file,
             onegate_endpoint=f"http://{self.onegate_host or self.host}:{self.onegate_port}",
         )
         api = Api(self.backend, self.users)

@@ -60,7 +60,7 @@ def _parse_one(text: str) -> Template:
         if not m or m.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise TemplateError(f"syntax error, unexpected {text[pos:pos + 20]!r}")
+            raise TemplateError(f"syntax error, unexpected {text[pos : pos + 20]!r}")
         pos = m.end()
         kind = m.lastgroup
         if kind != "comment":
