@@ -48,7 +48,7 @@ def test_hosts_and_clusters(one: pyone.OneServer) -> None:
     cluster = one.cluster.allocate("kvm")
     host = one.host.allocate("node1", "kvm", "kvm", cluster)
     info = one.host.info(host)
-    assert (info.STATE, info.CLUSTER_ID, info.HOST_SHARE.TOTAL_CPU) == (2, cluster, 800)
+    assert (2, cluster, 800) == (info.STATE, info.CLUSTER_ID, info.HOST_SHARE.TOTAL_CPU)
     one.host.status(host, 1)
     assert one.host.info(host).STATE == 4
     ds = one.datastore.allocate('NAME="images"\nTYPE="IMAGE_DS"\nDS_MAD="fs"\nTM_MAD="qcow2"', cluster)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xmlrpc.client
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -35,7 +34,7 @@ def in_schema_namespace(text: str) -> etree._Element:
 
 
 def call(proxy: xmlrpc.client.ServerProxy, method: str, *args: object) -> str:
-    ok, value, code, *_ = getattr(proxy, method)(f"oneadmin:{PASSWORD}", *args)
+    ok, value, _code, *_ = getattr(proxy, method)(f"oneadmin:{PASSWORD}", *args)
     assert ok, value
     return str(value)
 

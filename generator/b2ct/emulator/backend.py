@@ -811,7 +811,8 @@ class Backend:
         if image.extra["state"] not in (O.IMG_READY, O.IMG_USED):
             raise AllocateError(f"Error allocating a new virtual machine. Image {image.id} is not READY.")
         out = [(k, v) for k, v in disk if k not in ("IMAGE", "IMAGE_ID")]
-        return out + [
+        return [
+            *out,
             ("DATASTORE", image.extra["datastore"]),
             ("DATASTORE_ID", str(image.extra["datastore_id"])),
             ("DISK_ID", str(index)),

@@ -12,7 +12,7 @@ from b2ct.emulator.backend import HostSize, Timing
 from b2ct.emulator.server import Emulator, read_auth_file
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     emu = sub.add_parser("emulator", help="OpenNebula XML-RPC emulator (a stand-in for demos and CI)")
     esub = emu.add_subparsers(dest="emulator_command", required=True, metavar="ACTION")
     serve = esub.add_parser("serve", help="serve XML-RPC and OneGate until SIGTERM")

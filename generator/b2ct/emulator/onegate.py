@@ -44,7 +44,7 @@ class OneGateHandler(BaseHTTPRequestHandler):
 
     @property
     def backend(self) -> Backend:
-        return self.server.backend  # type: ignore[attr-defined,no-any-return]
+        return self.server.backend  # type: ignore[attr-defined]
 
     def _vm(self) -> Obj | None:
         try:
@@ -63,7 +63,7 @@ class OneGateHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         vm = self._vm()
         if vm is None:
             return
@@ -73,7 +73,7 @@ class OneGateHandler(BaseHTTPRequestHandler):
         with self.backend.lock:
             self._reply(200, vm_document(vm))
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         vm = self._vm()
         if vm is None:
             return

@@ -62,7 +62,7 @@ def _parse_one(text: str) -> Template:
                 break
             raise TemplateError(f"syntax error, unexpected {text[pos : pos + 20]!r}")
         pos = m.end()
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         if kind != "comment":
             tokens.append((kind, m.group(kind)))
     out: Template = []
