@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from b2ct.emulator.backend import HostSize  # noqa: E402
-from b2ct.emulator.server import Emulator  # noqa: E402
+from b2ct.emulator.backend import HostSize
+from b2ct.emulator.server import Emulator
 
 SESSION = "oneadmin:bench"
 VMS = 10_000
@@ -28,13 +28,23 @@ def rate(label: str, n: int, call: object) -> None:
 
 
 def main() -> int:
-    emu = Emulator({"oneadmin": "bench"}, port=0, onegate_port=0, host_size=HostSize(cpu=10**6, memory_mb=10**8)).start()
+    emu = Emulator(
+        {"oneadmin": "bench"}, port=0, onegate_port=0, host_size=HostSize(cpu=10**6, memory_mb=10**8)
+    ).start()
     rpc = xmlrpc.client.ServerProxy(emu.endpoint)
     try:
         rpc.one.host.allocate(SESSION, "node1", "kvm", "kvm", -1)
-        rate("one.template.allocate", 500, lambda i: rpc.one.template.allocate(SESSION, f'NAME="t{i}"\nCPU="0.01"\nMEMORY="16"'))
+        rate(
+            "one.template.allocate",
+            500,
+            lambda i: rpc.one.template.allocate(SESSION, f'NAME="t{i}"\nCPU="0.01"\nMEMORY="16"'),
+        )
         rate("one.template.info", 1000, lambda i: rpc.one.template.info(SESSION, i % 500))
-        rate("one.template.instantiate", 500, lambda i: rpc.one.template.instantiate(SESSION, i % 500, "", False, ""))
+        rate(
+            "one.template.instantiate",
+            500,
+            lambda i: rpc.one.template.instantiate(SESSION, i % 500, "", False, ""),
+        )
         rate("one.vm.info", 1000, lambda i: rpc.one.vm.info(SESSION, i % 500))
         assert emu.backend is not None
         start = time.perf_counter()
@@ -50,8 +60,10 @@ def main() -> int:
             times.append(time.perf_counter() - start)
             assert ok and body.count("<VM>") == VMS
         best, worst = min(times), max(times)
-        print(f"one.vmpool.info, {VMS} VMs: best {best:.3f} s, worst {worst:.3f} s, {len(body) / 1e6:.1f} MB; "
-              f"goal < 1 s: {'met' if worst < 1 else 'MISSED'}")
+        print(
+            f"one.vmpool.info, {VMS} VMs: best {best:.3f} s, worst {worst:.3f} s, {len(body) / 1e6:.1f} MB; "
+            f"goal < 1 s: {'met' if worst < 1 else 'MISSED'}"
+        )
     finally:
         emu.stop()
     return 0
