@@ -51,6 +51,7 @@ def main() -> int:
         with emu.backend.lock:
             for i in range(VMS - 500):
                 emu.backend.template_instantiate(i % 500, "", False, "")
+            emu.backend.tick()  # place them, as the XML-RPC layer does after each call
             emu.backend.commit()
         print(f"filled to {VMS} VMs in {time.perf_counter() - start:.1f} s (in-process)")
         times = []

@@ -6,7 +6,6 @@ timing and demos with realistic delays (image copies that take size / bandwidth,
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import pickle
 import secrets
@@ -195,9 +194,8 @@ class Backend:
             raise LockedError(f"{O.NOUN[obj.kind].capitalize()} [{obj.id}] is locked.", obj.id)
 
     def later(self, delay: float, kind: str, oid: int, what: str) -> None:
+        """Queue a transition; the next tick() applies it once due (at once with zero delay)."""
         self.pending.append((time.monotonic() + delay if delay > 0 else 0.0, kind, oid, what))
-        if delay <= 0:
-            self.tick()
 
     @staticmethod
     def parse(text: str) -> Template:
@@ -611,7 +609,9 @@ class Backend:
             for i in range(ar["size"]):
                 ip = str(base + i)
                 if ip not in ar["leases"]:
-                    mac = f"02:00:{(int(base + i) >> 24) & 255:02x}:{(int(base + i) >> 16) & 255:02x}:{(int(base + i) >> 8) & 255:02x}:{int(base + i) & 255:02x}"
+                    mac = "02:00:" + ":".join(
+                        f"{b:02x}" for b in (base + i).packed
+                    )  # MAC carries the IP, as oned does
                     ar["leases"][ip] = (mac, vm_id)
                     self.touch(vn)
                     return ar, ip, mac
@@ -765,7 +765,6 @@ class Backend:
                 image.extra["vms"].append(vm.id)
                 image.extra["state"] = O.IMG_USED
                 self.touch(image)
-        self.tick()
         return vm.id
 
     def _attach_nic(
@@ -897,7 +896,6 @@ class Backend:
         else:
             raise ApiError(f"Unknown action {action!r}.", vid)
         self.touch(vm)
-        self.tick()
         return vid
 
     def vm_update(self, vid: int, text: str, merge: bool) -> int:
@@ -947,7 +945,3 @@ class Backend:
     def onegate_token(self, vid: int) -> str:
         """What OpenNebula writes to the context CD as token.txt (used to build context images in tests)."""
         return str(self.get("vm", vid).extra.get("token", ""))
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,8 +236,6 @@ def _ar_xml(ar: dict[str, Any], pool: bool = False) -> str:
     attrs = dict(ar["attrs"])
     values = {**attrs, "NEXT_INDEX": "0", "SIZE": str(ar["size"])}
     if attrs.get("IP"):
-        import ipaddress
-
         values["IP_END"] = str(ipaddress.IPv4Address(attrs["IP"]) + ar["size"] - 1)
     order = _AR_ORDER[: _AR_ORDER.index("VN_MAD") + 1] if pool else _AR_ORDER
     body = "".join(f"<{k}>{_esc(str(values[k]))}</{k}>" for k in order if values.get(k, "") != "")

@@ -152,19 +152,3 @@ def _cdata(value: str) -> str:
     if "]]>" in value:
         return escape(value)
     return f"<![CDATA[{value}]]>"
-
-
-def to_text(t: Template) -> str:
-    """ONE syntax, as `onetemplate show` would print it (used for context files)."""
-    lines = []
-    for k, v in t:
-        if isinstance(v, list):
-            inner = ",\n  ".join(f'{sk}="{_q(sv)}"' for sk, sv in v)
-            lines.append(f"{k}=[\n  {inner} ]")
-        else:
-            lines.append(f'{k}="{_q(v)}"')
-    return "\n".join(lines) + "\n"
-
-
-def _q(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
