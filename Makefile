@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 ENV ?= local
+ROLE ?= node
 VENV := .venv
 B2CT := $(VENV)/bin/b2ct
 PYTEST := $(VENV)/bin/pytest
@@ -34,11 +35,30 @@ check: setup ## validate environments/$(ENV)/site.yaml
 .PHONY: render
 render: setup ## write everything generated for ENV into build/ENV/
 	$(require_env)
+	@$(B2CT) secrets init $(ENV)
 	@$(B2CT) render $(ENV)
+
+.PHONY: secrets
+secrets: setup ## create secrets/ENV/ (oneadmin's SSH key pair) unless it exists
+	$(require_env)
+	@$(B2CT) secrets init $(ENV)
+
+.PHONY: iso
+iso: setup ## remaster an AlmaLinux 9 boot ISO: ISO=path [ROLE=node|frontend] [EMBED=1] -> dist/ENV/
+	$(require_env)
+	@$(B2CT) secrets init $(ENV)
+	@$(B2CT) iso $(ENV) $(if $(ISO),--iso "$(ISO)") --role $(ROLE) $(if $(EMBED),--embed)
+
+.PHONY: usb
+usb: setup ## USB key image with the kickstarts [ISO=path adds the installer] [DEVICE=/dev/sdX [YES=1]]
+	$(require_env)
+	@$(B2CT) secrets init $(ENV)
+	@$(B2CT) usb $(ENV) $(if $(ISO),--iso "$(ISO)") --role $(ROLE) $(if $(DEVICE),--device "$(DEVICE)") $(if $(YES),--yes)
 
 .PHONY: demo
 demo: setup ## the main job on the embedded default site (ENV=local)
 	@$(B2CT) check local
+	@$(B2CT) secrets init local
 	@$(B2CT) render local
 	@echo "--- build/local/cvmfs/default.local (what every worker uses) ---"
 	@cat build/local/cvmfs/default.local
@@ -63,5 +83,5 @@ bench: setup ## run the benchmarks; each prints its figures
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 .PHONY: clean
-clean: ## remove build/ (Terraform state and secrets live elsewhere and are kept)
-	rm -rf build
+clean: ## remove build/ and dist/ (Terraform state and secrets/ live elsewhere and are kept)
+	rm -rf build dist

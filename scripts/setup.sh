@@ -16,6 +16,7 @@ PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(
   qemu-system-x86 qemu-utils ovmf packer xorriso isolinux syslinux-common syslinux-utils mtools dosfstools
   fdisk squid mmdebstrap cloud-image-utils genisoimage shellcheck openssh-client curl ca-certificates
+  isomd5sum syslinux
 )
 
 step() { printf '==> %s\n' "$*"; }

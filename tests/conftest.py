@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from b2ct import paths
+from b2ct import paths, secrets
 
 CHECKOUT = paths.checkout()
 
@@ -20,11 +20,23 @@ def shipped_site(env: str) -> dict[str, Any]:
     return copy.deepcopy(data)
 
 
+@pytest.fixture(scope="session")
+def site_secrets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """secrets/<env>/ for every shipped site, made once per run (an RSA key pair takes a moment)."""
+    root = tmp_path_factory.mktemp("secrets-root")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("B2CT_ROOT", str(root))
+        for env in ("local", "turin"):
+            secrets.init(env)
+    return root / "secrets"
+
+
 @pytest.fixture
-def scratch_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A checkout root with a copy of environments/, so CLI runs write only under tmp_path."""
+def scratch_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site_secrets: Path) -> Path:
+    """A checkout root with a copy of environments/ and secrets/, so CLI runs write only under tmp_path."""
     root = tmp_path / "root"
     shutil.copytree(CHECKOUT / "environments", root / "environments")
+    shutil.copytree(site_secrets, root / "secrets")
     monkeypatch.setenv("B2CT_ROOT", str(root))
     return root
 

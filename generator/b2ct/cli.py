@@ -64,6 +64,78 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secrets_init(args: argparse.Namespace) -> int:
+    from b2ct import secrets
+
+    key, created = secrets.init(args.env)
+    state = "created" if created else "exists, kept"
+    print(f"{_rel(key)}: {state} (oneadmin's SSH key pair; a secret, git-ignored, mode 600)")
+    return 0
+
+
+def _kickstarts(env: str) -> dict[str, Path]:
+    """Render the site (so the kickstarts are current) and return them by role."""
+    from b2ct.kickstart.view import ROLES
+    from b2ct.render import render_site
+
+    dest = render_site(env) / "kickstart"
+    return {role: dest / f"{role}.cfg" for role in ROLES if (dest / f"{role}.cfg").exists()}
+
+
+def _installer_iso(env: str, given: str | None, required: bool) -> Path | None:
+    from b2ct.site import load_site
+
+    path = given or load_site(env).install.iso
+    if path is None and required:
+        raise UserError(
+            "ISO=path/to/AlmaLinux-9-x86_64-boot.iso is required (or set install.iso in "
+            f"environments/{env}/site.yaml)"
+        )
+    return Path(path).expanduser() if path else None
+
+
+def _iso(args: argparse.Namespace) -> int:
+    import time
+
+    from b2ct.installer import iso
+    from b2ct.site import load_site
+
+    source = _installer_iso(args.env, args.iso, required=True)
+    assert source is not None
+    site = load_site(args.env)
+    dest = Path(args.output) if args.output else paths.dist(args.env) / f"b2ct-{args.env}-installer.iso"
+    start = time.monotonic()
+    kickstarts = _kickstarts(args.env)
+    print(f"remastering {source} for site {args.env} (default entries: {args.role})")
+    info = iso.remaster(source, dest, kickstarts, args.role, site.install.usb_label, embed=args.embed)
+    where = "inside the ISO" if args.embed else f"on the USB key labelled {site.install.usb_label}"
+    print(f"wrote {_rel(dest)} ({dest.stat().st_size / 2**20:.1f} MiB, volume ID {info.volid}) "
+          f"in {time.monotonic() - start:.1f} s; kickstarts {where}")  # fmt: skip
+    if args.embed:
+        print("SECRET: the ISO holds the front-end kickstart and so oneadmin's private key (mode 600)")
+    return 0
+
+
+def _usb(args: argparse.Namespace) -> int:
+    import time
+
+    from b2ct.installer import device, usb
+    from b2ct.site import load_site
+
+    site = load_site(args.env)
+    image = paths.dist(args.env) / f"b2ct-{args.env}-usb.img"
+    start = time.monotonic()
+    installer = _installer_iso(args.env, args.iso, required=False)
+    usb.build(image, args.env, site.install.usb_label, _kickstarts(args.env), installer, args.role)
+    with_installer = f" with the installer from {installer.name}" if installer else " (kickstarts only)"
+    print(f"wrote {_rel(image)} ({image.stat().st_size / 2**20:.0f} MiB, FAT32 label "
+          f"{site.install.usb_label}){with_installer} in {time.monotonic() - start:.1f} s")  # fmt: skip
+    print("SECRET: the image holds ks/frontend.cfg and so oneadmin's private key; wipe the key after use")
+    if args.device:
+        device.write(image, args.device, assume_yes=args.yes)
+    return 0
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(paths.root()))
@@ -91,6 +163,22 @@ def parser() -> argparse.ArgumentParser:
     command("render", _render, "write everything generated for ENV into build/ENV/ (all or nothing)")
     schema = command("schema", _schema, "print the JSON Schema of site.yaml", env=False)
     schema.add_argument("--write", action="store_true", help="update schemas/site.schema.json")
+    secrets = sub.add_parser("secrets", help="per-site secrets (oneadmin's SSH key pair)")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True, metavar="ACTION")
+    init = secrets_sub.add_parser("init", help="create secrets/ENV/ unless it exists (never overwrites)")
+    init.add_argument("env", metavar="ENV")
+    init.set_defaults(func=_secrets_init)
+    roles = ("node", "frontend")
+    iso = command("iso", _iso, "remaster an AlmaLinux 9 boot ISO so every entry loads ENV's kickstart")
+    iso.add_argument("--iso", help="the AlmaLinux 9 boot ISO (default: install.iso of site.yaml)")
+    iso.add_argument("--role", choices=roles, default="node", help="role of the default entries")
+    iso.add_argument("--embed", action="store_true", help="put the kickstarts in the ISO, not on the USB key")
+    iso.add_argument("--output", help="where to write (default dist/ENV/b2ct-ENV-installer.iso)")
+    usb = command("usb", _usb, "build the USB key image for ENV; with --device, write it to a key")
+    usb.add_argument("--iso", help="also put this AlmaLinux 9 boot ISO's installer on the key")
+    usb.add_argument("--role", choices=roles, default="node", help="role of the default entries")
+    usb.add_argument("--device", help="the USB key to write, e.g. /dev/sdX (whole device)")
+    usb.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
     command("doctor", _doctor, "list every tool B2CT uses: found or missing, version, path, fix", env=False)
     from b2ct.emulator import cli as emulator_cli
 

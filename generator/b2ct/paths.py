@@ -21,6 +21,11 @@ def build(env: str) -> Path:
     return root() / "build" / env
 
 
+def dist(env: str) -> Path:
+    """Images built for a site (ISO, USB image, worker image): large, kept apart from the rendered tree."""
+    return root() / "dist" / env
+
+
 def tools() -> Path:
     return root() / ".tools"
 

@@ -98,6 +98,9 @@ _BINARIES: list[tuple[str, str, list[str], str]] = [
     ("mcopy", "writes into FAT images without mounting", ["--version"], "mtools"),
     ("mkfs.fat", "makes the USB key's FAT32 file system", ["--help"], "dosfstools"),
     ("sfdisk", "partitions disk images", ["--version"], "fdisk"),
+    ("syslinux", "makes the USB key bootable by BIOS", ["--version"], "syslinux"),
+    ("implantisomd5", "media check sum in the remastered ISO", [], "isomd5sum"),
+    ("ssh-keygen", "makes the site's oneadmin key pair", [], "openssh-client"),
     ("squid", "site cache for CVMFS (parse check, tests)", ["-v"], "squid"),
     ("mmdebstrap", "debian12 worker base file system", ["--version"], "mmdebstrap"),
     ("cloud-localds", "test seed images", ["--help"], "cloud-image-utils"),
@@ -143,7 +146,9 @@ def survey() -> list[Found]:
                 name,
                 purpose,
                 path,
-                _version([path, *args]) if path else None,
+                _version([path, *args] if args else ["dpkg-query", "-W", "-f=${Version}", package])
+                if path
+                else None,
                 f"{SETUP} (apt-get install {package})",
             )
         )

@@ -85,6 +85,12 @@ BAD: list[tuple[str, Mutation, str]] = [
         "opennebula.version: '5.12' is not a supported OpenNebula version (6.10 or 7.x)",
     ),
     (
+        "TLS endpoint on oned's port",
+        _set("opennebula.endpoint", "https://one.to.infn.it:2633/RPC2"),
+        "opennebula.endpoint: port 2633 is oned's own plain XML-RPC port; the TLS proxy listens elsewhere "
+        "(443 when no port is given): use https://one.to.infn.it/RPC2",
+    ),
+    (
         "endpoint not a URL",
         _set("opennebula.endpoint", "ftp://one"),
         "opennebula.endpoint: 'ftp://one' is not an http(s):// URL",

@@ -17,12 +17,16 @@ Target = Callable[[SiteModel, Output], None]
 Check = Callable[[Path], None]
 
 
-def _targets() -> list[tuple[Target, Check | None]]:
+def _targets(env: str) -> list[tuple[Target, Check | None]]:
     # Imported here so that each target module stays free to import the render helpers above.
-    from b2ct import summary
+    from b2ct import secrets, summary
+    from b2ct.kickstart import render as kickstart
     from b2ct.squid import render as squid
 
-    return [(summary.render, None), (squid.render, squid.check)]
+    def kickstarts(site: SiteModel, out: Output) -> None:
+        kickstart.render(site, out, secrets.oneadmin_key(env))
+
+    return [(summary.render, None), (squid.render, squid.check), (kickstarts, kickstart.check)]
 
 
 def render_site(env: str, site: SiteModel | None = None, dest: Path | None = None) -> Path:
@@ -30,7 +34,7 @@ def render_site(env: str, site: SiteModel | None = None, dest: Path | None = Non
     site = site or load_site(env)
     dest = dest or paths.build(env)
     out = Output()
-    targets = _targets()
+    targets = _targets(env)
     for render, _ in targets:
         render(site, out)
     staged = staging_folder(dest)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
-from b2ct.site.model import ASK, SiteModel
+from b2ct.site.model import ASK, ONED_PORT, SiteModel
 
 
 class Problem(NamedTuple):
@@ -16,7 +17,7 @@ class Problem(NamedTuple):
 
 def check_site(site: SiteModel) -> list[Problem]:
     problems: list[Problem] = []
-    for rule in (_hosts, _networks, _ranges, _datastores, _squid, _worker):
+    for rule in (_endpoint, _hosts, _networks, _ranges, _datastores, _squid, _worker):
         problems.extend(rule(site))
     return problems
 
@@ -29,6 +30,17 @@ def _duplicates(values: list[tuple[str, str]]) -> Iterator[Problem]:
             yield Problem(path, f"{value} is already used at {seen[value]}")
         else:
             seen[value] = path
+
+
+def _endpoint(site: SiteModel) -> Iterator[Problem]:
+    # oned keeps its plain-HTTP port 2633 on loopback; the front-end's TLS proxy needs a port of its own.
+    url = urlsplit(site.opennebula.endpoint)
+    if url.scheme == "https" and url.port == ONED_PORT:
+        yield Problem(
+            "opennebula.endpoint",
+            f"port {ONED_PORT} is oned's own plain XML-RPC port; the TLS proxy listens elsewhere "
+            f"(443 when no port is given): use https://{url.hostname}{url.path}",
+        )
 
 
 def _hosts(site: SiteModel) -> Iterator[Problem]:
