@@ -56,12 +56,18 @@ usb: setup ## USB key image with the kickstarts [ISO=path adds the installer] [D
 	@$(B2CT) usb $(ENV) $(if $(ISO),--iso "$(ISO)") --role $(ROLE) $(if $(DEVICE),--device "$(DEVICE)") $(if $(YES),--yes)
 
 .PHONY: demo
-demo: setup ## the main job on the embedded default site (ENV=local)
-	@$(B2CT) check local
-	@$(B2CT) secrets init local
-	@$(B2CT) render local
-	@echo "--- build/local/cvmfs/default.local (what every worker uses) ---"
-	@cat build/local/cvmfs/default.local
+demo: setup ## the main job on the embedded default site (ENV=local), the emulator standing in for OpenNebula
+	@bash scripts/demo.sh
+
+.PHONY: validate
+validate: setup ## check that ENV's cloud works (ONE_AUTH names the credentials file; JSON=1 for CI)
+	$(require_env)
+	@$(B2CT) validate $(ENV) $(if $(JSON),--json)
+
+.PHONY: dirac-config
+dirac-config: setup ## write and print the DIRAC CloudCE configuration for ENV (build/ENV/dirac/)
+	$(require_env)
+	@$(B2CT) dirac-config $(ENV)
 
 .PHONY: doctor
 doctor: setup ## list the tools B2CT uses: found or missing, version, fix

@@ -136,6 +136,28 @@ def _usb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from b2ct.site import load_site
+    from b2ct.validate.checks import Options
+    from b2ct.validate.run import validate
+
+    options = Options(smoke=not args.no_smoke, running_limit_s=args.running_limit)
+    return validate(load_site(args.env), options, as_json=args.json)
+
+
+def _dirac_config(args: argparse.Namespace) -> int:
+    from b2ct.render import render_site
+
+    folder = render_site(args.env) / "dirac"
+    sys.stdout.write((folder / "cloudce.cfg").read_text())
+    note = "cloudce.cfg (merge into the DIRAC CS), cloudinit.yaml (Context_Template), cloud.auth.example"
+    print(
+        f"\n# written to {_rel(folder)}/: {note} (credentials to fill in on the DIRAC server)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(paths.root()))
@@ -179,6 +201,11 @@ def parser() -> argparse.ArgumentParser:
     usb.add_argument("--role", choices=roles, default="node", help="role of the default entries")
     usb.add_argument("--device", help="the USB key to write, e.g. /dev/sdX (whole device)")
     usb.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
+    val = command("validate", _validate, "check that ENV's cloud works: hosts, storage, networks, a smoke VM")
+    val.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
+    val.add_argument("--no-smoke", action="store_true", help="skip the smoke VM")
+    val.add_argument("--running-limit", type=float, default=60.0, help="seconds the smoke VM may take to run")
+    command("dirac-config", _dirac_config, "write and print the DIRAC CloudCE configuration for ENV")
     command("doctor", _doctor, "list every tool B2CT uses: found or missing, version, path, fix", env=False)
     from b2ct.emulator import cli as emulator_cli
 

@@ -91,6 +91,11 @@ BAD: list[tuple[str, Mutation, str]] = [
         "(443 when no port is given): use https://one.to.infn.it/RPC2",
     ),
     (
+        "fractional worker CPU",
+        _set("worker.cpu", 0.5),
+        "worker.cpu: 0.5 must be a whole number: DIRAC's driver reads it as one",
+    ),
+    (
         "endpoint not a URL",
         _set("opennebula.endpoint", "ftp://one"),
         "opennebula.endpoint: 'ftp://one' is not an http(s):// URL",

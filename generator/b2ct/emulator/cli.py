@@ -29,6 +29,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--host-memory-mb", type=int, default=32768, help="memory of each emulated host")
     serve.set_defaults(func=serve_command)
+    seed = esub.add_parser("seed", help="create ENV's hosts, datastores, networks, image, template (demo)")
+    seed.add_argument("env", metavar="ENV")
+    seed.set_defaults(func=seed_command)
+
+
+def seed_command(args: argparse.Namespace) -> int:
+    import pyone
+
+    from b2ct.emulator.seed import seed
+    from b2ct.site import load_site
+    from b2ct.validate.run import credentials, endpoint
+
+    site = load_site(args.env)
+    ids = seed(site, pyone.OneServer(endpoint(site), session=credentials()))
+    print(f"seeded {endpoint(site)} with site {args.env}: {', '.join(ids)}")
+    return 0
 
 
 def serve_command(args: argparse.Namespace) -> int:

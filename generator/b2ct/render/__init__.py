@@ -20,13 +20,19 @@ Check = Callable[[Path], None]
 def _targets(env: str) -> list[tuple[Target, Check | None]]:
     # Imported here so that each target module stays free to import the render helpers above.
     from b2ct import secrets, summary
+    from b2ct.dirac import config as dirac
     from b2ct.kickstart import render as kickstart
     from b2ct.squid import render as squid
 
     def kickstarts(site: SiteModel, out: Output) -> None:
         kickstart.render(site, out, secrets.oneadmin_key(env))
 
-    return [(summary.render, None), (squid.render, squid.check), (kickstarts, kickstart.check)]
+    return [
+        (summary.render, None),
+        (squid.render, squid.check),
+        (kickstarts, kickstart.check),
+        (dirac.render, None),
+    ]
 
 
 def render_site(env: str, site: SiteModel | None = None, dest: Path | None = None) -> Path:

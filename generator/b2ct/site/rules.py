@@ -163,6 +163,11 @@ def _squid(site: SiteModel) -> Iterator[Problem]:
 def _worker(site: SiteModel) -> Iterator[Problem]:
     if site.worker.public_nic and not any(n.purpose == "public" for n in site.networks):
         yield Problem("worker.public_nic", "true needs a network with purpose public")
+    if site.worker.cpu != int(site.worker.cpu):
+        # DIRAC's OpenNebula driver reads every template's CPU with int(): 0.5 breaks its list of flavors.
+        yield Problem(
+            "worker.cpu", f"{site.worker.cpu} must be a whole number: DIRAC's driver reads it as one"
+        )
     kvm = [h for h in site.hosts if h.kvm]
     if not kvm:
         yield Problem("hosts", "at least one host must run VMs (kvm: true)")
