@@ -59,6 +59,12 @@ usb: setup ## USB key image with the kickstarts [ISO=path adds the installer] [D
 demo: setup ## the main job on the embedded default site (ENV=local), the emulator standing in for OpenNebula
 	@bash scripts/demo.sh
 
+.PHONY: image
+image: setup ## bake the worker image into dist/ENV/ [PROFILE=debian12|almalinux9|...] [ACCEL=kvm]
+	$(require_env)
+	@$(B2CT) secrets init $(ENV)
+	@$(B2CT) image $(ENV) $(if $(PROFILE),--profile $(PROFILE)) $(if $(ACCEL),--accel $(ACCEL))
+
 .PHONY: validate
 validate: setup ## check that ENV's cloud works (ONE_AUTH names the credentials file; JSON=1 for CI)
 	$(require_env)
@@ -78,7 +84,7 @@ lint: setup ## ruff and mypy on the generator and tests; shellcheck on scripts
 	$(VENV)/bin/ruff check generator tests
 	$(VENV)/bin/ruff format --check generator tests
 	$(VENV)/bin/mypy
-	shellcheck scripts/*.sh .ci/run
+	shellcheck scripts/*.sh .ci/run packer/scripts/*.sh packer/files/b2ct-context packer/files/b2ct-monitor
 
 .PHONY: test
 test: setup ## run the whole test suite (installs what it needs first)

@@ -10,6 +10,8 @@ from pathlib import Path
 from b2ct import __version__, paths
 from b2ct.errors import UserError
 
+PROFILE_NAMES = ("debian12", "almalinux9", "ubuntu2404", "sl6", "ubuntu1404")
+
 
 def _check(args: argparse.Namespace) -> int:
     from b2ct.site import load_site, site_file
@@ -158,6 +160,13 @@ def _dirac_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image(args: argparse.Namespace) -> int:
+    from b2ct.image.build import build_image
+
+    build_image(args.env, args.profile, args.accel)
+    return 0
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(paths.root()))
@@ -206,6 +215,9 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--no-smoke", action="store_true", help="skip the smoke VM")
     val.add_argument("--running-limit", type=float, default=60.0, help="seconds the smoke VM may take to run")
     command("dirac-config", _dirac_config, "write and print the DIRAC CloudCE configuration for ENV")
+    image = command("image", _image, "validate every profile's template, bake ENV's worker image (dist/ENV/)")
+    image.add_argument("--profile", choices=sorted(PROFILE_NAMES), help="default: worker.profile")
+    image.add_argument("--accel", choices=("tcg", "kvm"), default="tcg", help="QEMU accelerator")
     command("doctor", _doctor, "list every tool B2CT uses: found or missing, version, path, fix", env=False)
     from b2ct.emulator import cli as emulator_cli
 

@@ -26,6 +26,13 @@ def dist(env: str) -> Path:
     return root() / "dist" / env
 
 
+def cache() -> Path:
+    """Heavy, reusable builds (the worker image's base file system): outside the checkout, kept for reuse."""
+    if os.environ.get("B2CT_CACHE"):
+        return Path(os.environ["B2CT_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "b2ct"
+
+
 def tools() -> Path:
     return root() / ".tools"
 

@@ -32,13 +32,13 @@ def render(site: SiteModel, out: Output, oneadmin: OneadminKey) -> None:
             out.add(f"{FOLDER}/{role}.cfg", kickstart(view), mode=0o600 if role == "frontend" else 0o644)
 
 
-def validate(text: str, name: str) -> list[str]:
-    """pykickstart's RHEL9 handler; warnings (deprecations) count as errors, as ksvalidator counts them."""
+def validate(text: str, name: str, version: str = "RHEL9") -> list[str]:
+    """pykickstart's handler for version; warnings (deprecations) count as errors, as in ksvalidator."""
     from pykickstart.errors import KickstartError, KickstartParseWarning
     from pykickstart.parser import KickstartParser
     from pykickstart.version import makeVersion
 
-    handler = makeVersion("RHEL9")
+    handler = makeVersion(version)
     # The %include names a file that the %pre makes at install time: it cannot be followed here.
     parser = KickstartParser(handler, followIncludes=False, unknownSectionIsFatal=True)
     with warnings.catch_warnings():
@@ -46,7 +46,8 @@ def validate(text: str, name: str) -> list[str]:
         try:
             parser.readKickstartFromString(text)
         except (KickstartError, KickstartParseWarning) as exc:
-            raise UserError(f"{name}: pykickstart (RHEL9) rejects it: {' '.join(str(exc).split())}") from None
+            problem = " ".join(str(exc).split())
+            raise UserError(f"{name}: pykickstart ({version}) rejects it: {problem}") from None
     return [s.script for s in handler.scripts]
 
 

@@ -21,6 +21,7 @@ def _targets(env: str) -> list[tuple[Target, Check | None]]:
     # Imported here so that each target module stays free to import the render helpers above.
     from b2ct import secrets, summary
     from b2ct.dirac import config as dirac
+    from b2ct.image import render as image
     from b2ct.kickstart import render as kickstart
     from b2ct.squid import render as squid
 
@@ -32,6 +33,7 @@ def _targets(env: str) -> list[tuple[Target, Check | None]]:
         (squid.render, squid.check),
         (kickstarts, kickstart.check),
         (dirac.render, None),
+        (image.render, image.check),
     ]
 
 
