@@ -104,6 +104,7 @@ _BINARIES: list[tuple[str, str, list[str], str]] = [
     ("squid", "site cache for CVMFS (parse check, tests)", ["-v"], "squid"),
     ("mmdebstrap", "debian12 worker base file system", ["--version"], "mmdebstrap"),
     ("cloud-localds", "test seed images", ["--help"], "cloud-image-utils"),
+    ("genisoimage", "OpenNebula context CDs for test VMs", ["--version"], "genisoimage"),
     ("shellcheck", "checks generated shell scripts", ["--version"], "shellcheck"),
 ]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from b2ct.cli import main
 from b2ct.errors import UserError
 from b2ct.image.profiles import PROFILES
 from b2ct.image.render import validate_templates
@@ -49,4 +50,23 @@ def test_the_almalinux9_kickstart_is_checked_at_render_time(scratch_root: Path) 
         ks.startswith("#version=RHEL9")
         and "cloud-init" in ks
         and "one-context" not in ks.split("%packages")[1]
+    )
+
+
+def test_an_iso_profile_is_validated_then_built_only_where_its_iso_is_reachable(
+    scratch_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("B2CT_CACHE", str(scratch_root / "cache"))
+    monkeypatch.setattr("b2ct.image.build.reachable", lambda url: False)  # as on B2CT's development machines
+    assert main(["image", "turin", "--profile", "almalinux9"]) == 2
+    out, err = capsys.readouterr()
+    assert "packer validate: all 5 profiles' templates are valid" in out
+    assert (
+        err.startswith("PROFILE=almalinux9: its installer ISO (https://repo.almalinux.org/")
+        and "unreachable" in err
+    )
+    assert main(["image", "turin", "--profile", "sl6"]) == 2
+    assert "end of life: generated and validated only" in capsys.readouterr().err
+    assert not (scratch_root / "dist" / "turin").exists() or not any(
+        (scratch_root / "dist" / "turin").iterdir()
     )
