@@ -217,3 +217,11 @@ def test_writing_asks_for_confirmation(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr("builtins.input", lambda prompt: "target")
     device.write(image, str(target), sys_root=sys_root)
     assert target.read_bytes() == image.read_bytes()
+
+
+def test_iso_without_an_input_iso_says_how_to_give_one(scratch_root: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["iso", "turin"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "ISO=path/to/AlmaLinux-9-x86_64-boot.iso is required "
+        "(or set install.iso in environments/turin/site.yaml)"
+    )
