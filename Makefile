@@ -21,14 +21,14 @@ endef
 .PHONY: help
 help: ## list the targets
 	@echo "B2CT, the Belle II Cloud Toolkit. Usage: make TARGET [ENV=site]   (sites: $(KNOWN_ENVS))"
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: setup
 setup: ## install the toolchain: Debian packages, .venv, OpenTofu, the OpenNebula provider
 	@bash scripts/setup.sh
 
 .PHONY: check
-check: setup ## validate environments/$(ENV)/site.yaml
+check: setup ## validate environments/ENV/site.yaml
 	$(require_env)
 	@$(B2CT) check $(ENV)
 
