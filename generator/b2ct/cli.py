@@ -6,11 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from b2ct import __version__, paths
 from b2ct.errors import UserError
 
-PROFILE_NAMES = ("debian12", "almalinux9", "ubuntu2404", "sl6", "ubuntu1404")
+if TYPE_CHECKING:
+    from b2ct.site import SiteModel
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -75,19 +77,17 @@ def _secrets_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kickstarts(env: str) -> dict[str, Path]:
+def _kickstarts(env: str, site: SiteModel) -> dict[str, Path]:
     """Render the site (so the kickstarts are current) and return them by role."""
     from b2ct.kickstart.view import ROLES
     from b2ct.render import render_site
 
-    dest = render_site(env) / "kickstart"
+    dest = render_site(env, site) / "kickstart"
     return {role: dest / f"{role}.cfg" for role in ROLES if (dest / f"{role}.cfg").exists()}
 
 
-def _installer_iso(env: str, given: str | None, required: bool) -> Path | None:
-    from b2ct.site import load_site
-
-    path = given or load_site(env).install.iso
+def _installer_iso(env: str, site: SiteModel, given: str | None, required: bool) -> Path | None:
+    path = given or site.install.iso
     if path is None and required:
         raise UserError(
             "ISO=path/to/AlmaLinux-9-x86_64-boot.iso is required (or set install.iso in "
@@ -102,12 +102,12 @@ def _iso(args: argparse.Namespace) -> int:
     from b2ct.installer import iso
     from b2ct.site import load_site
 
-    source = _installer_iso(args.env, args.iso, required=True)
-    assert source is not None
     site = load_site(args.env)
+    source = _installer_iso(args.env, site, args.iso, required=True)
+    assert source is not None
     dest = Path(args.output) if args.output else paths.dist(args.env) / f"b2ct-{args.env}-installer.iso"
     start = time.monotonic()
-    kickstarts = _kickstarts(args.env)
+    kickstarts = _kickstarts(args.env, site)
     print(f"remastering {source} for site {args.env} (default entries: {args.role})")
     info = iso.remaster(source, dest, kickstarts, args.role, site.install.usb_label, embed=args.embed)
     where = "inside the ISO" if args.embed else f"on the USB key labelled {site.install.usb_label}"
@@ -127,8 +127,8 @@ def _usb(args: argparse.Namespace) -> int:
     site = load_site(args.env)
     image = paths.dist(args.env) / f"b2ct-{args.env}-usb.img"
     start = time.monotonic()
-    installer = _installer_iso(args.env, args.iso, required=False)
-    usb.build(image, args.env, site.install.usb_label, _kickstarts(args.env), installer, args.role)
+    installer = _installer_iso(args.env, site, args.iso, required=False)
+    usb.build(image, args.env, site.install.usb_label, _kickstarts(args.env, site), installer, args.role)
     with_installer = f" with the installer from {installer.name}" if installer else " (kickstarts only)"
     print(f"wrote {_rel(image)} ({image.stat().st_size / 2**20:.0f} MiB, FAT32 label "
           f"{site.install.usb_label}){with_installer} in {time.monotonic() - start:.1f} s")  # fmt: skip
@@ -215,8 +215,10 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--no-smoke", action="store_true", help="skip the smoke VM")
     val.add_argument("--running-limit", type=float, default=60.0, help="seconds the smoke VM may take to run")
     command("dirac-config", _dirac_config, "write and print the DIRAC CloudCE configuration for ENV")
+    from b2ct.image.profiles import PROFILES  # plain data: cheap enough for every start
+
     image = command("image", _image, "validate every profile's template, bake ENV's worker image (dist/ENV/)")
-    image.add_argument("--profile", choices=sorted(PROFILE_NAMES), help="default: worker.profile")
+    image.add_argument("--profile", choices=sorted(PROFILES), help="default: worker.profile")
     image.add_argument("--accel", choices=("tcg", "kvm"), default="tcg", help="QEMU accelerator")
     command("doctor", _doctor, "list every tool B2CT uses: found or missing, version, path, fix", env=False)
     from b2ct.emulator import cli as emulator_cli

@@ -5,8 +5,9 @@ from __future__ import annotations
 from b2ct.site import SiteModel
 
 
-def worker_image(site: SiteModel) -> str:
-    return f"b2ct-{site.site.name}-worker-{site.worker.profile}"
+def worker_image(site: SiteModel, profile: str | None = None) -> str:
+    """The image's name in OpenNebula, and its file name (with .qcow2); profile defaults to worker.profile."""
+    return f"b2ct-{site.site.name}-worker-{profile or site.worker.profile}"
 
 
 def worker_template(site: SiteModel) -> str:

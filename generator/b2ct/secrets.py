@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from b2ct import paths
 from b2ct.errors import UserError
+from b2ct.process import run
 
 ONEADMIN_KEY = "oneadmin_id_rsa"
 
@@ -42,10 +42,10 @@ def init(env: str) -> tuple[Path, bool]:
     # Generate beside the final place, then rename: a crash never leaves half a key pair.
     work = Path(tempfile.mkdtemp(prefix=".keygen-", dir=dest))
     try:
-        subprocess.run(
+        run(
             ["ssh-keygen", "-q", "-t", "rsa", "-b", "4096", "-N", "", "-C", f"oneadmin@{env}",
-             "-f", str(work / ONEADMIN_KEY)],
-            check=True, capture_output=True,
+             "-f", work / ONEADMIN_KEY],
+            f"making secrets/{env}/{ONEADMIN_KEY}",
         )  # fmt: skip
         (work / ONEADMIN_KEY).chmod(0o600)
         os.replace(work / f"{ONEADMIN_KEY}.pub", dest / f"{ONEADMIN_KEY}.pub")

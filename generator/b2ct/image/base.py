@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from b2ct import paths
 from b2ct.errors import UserError
+from b2ct.process import partitioned_image, run
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
@@ -30,42 +30,43 @@ DPKG_OPTIONS = [
     "path-include=/usr/share/doc/*/copyright", "path-exclude=/usr/share/info/*",
     "path-exclude=/usr/share/locale/*", "path-include=/usr/share/locale/locale.alias",
 ]  # fmt: skip
-# Only for the build: DHCP on eth0 and cloud-init off (no context CD yet); finalize.sh removes both.
+ROOT_LABEL = "b2ct-root"  # the root file system's label: fstab, mke2fs and the build's kernel command line
+PARTITION_START = 2048  # sectors: 1 MiB
+# Host name and fstab; and, only for the build, DHCP on eth0 and cloud-init off (no context CD yet), both of
+# which finalize.sh removes.
 HOOKS = [
     'echo b2ct-worker > "$1/etc/hostname"',
     'printf "127.0.0.1 localhost\\n127.0.1.1 b2ct-worker\\n" > "$1/etc/hosts"',
-    'printf "LABEL=b2ct-root / ext4 defaults,discard 0 1\\n" > "$1/etc/fstab"',
+    f'printf "LABEL={ROOT_LABEL} / ext4 defaults,discard 0 1\\n" > "$1/etc/fstab"',
     'printf "allow-hotplug eth0\\niface eth0 inet dhcp\\n" > "$1/etc/network/interfaces.d/b2ct-build"',
     'touch "$1/etc/cloud/cloud-init.disabled"',
     'mkdir -p -m 700 "$1/root/.ssh"',
 ]
-ROOT_LABEL = "b2ct-root"
-PARTITION_START = 2048  # sectors: 1 MiB
 
 
 @dataclass(frozen=True)
 class Base:
-    disk: Path  # qcow2: one partition, ext4 labelled b2ct-root, no boot loader
+    disk: Path  # qcow2: one partition, ext4 labelled ROOT_LABEL, no boot loader
     kernel: Path
     initrd: Path
-    build_key: Path  # private key whose public half is root's authorized key in the base
     cached: bool
 
 
-def _key(folder: Path) -> Path:
-    key = folder / "build_key"
+def cache_folder() -> Path:
+    folder = paths.cache() / "image"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def build_key() -> Path:
+    """The private key Packer logs in with; its public half is root's only authorized key while building."""
+    key = cache_folder() / "build_key"
     if not key.exists():
-        subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "b2ct-image-build", "-f", str(key)],
-            check=True,
+        run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "b2ct-image-build", "-f", key],
+            "making the build key",
         )
     return key
-
-
-def _run(cmd: list[str], what: str) -> None:
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    if proc.returncode != 0:
-        raise UserError(f"{what}: {cmd[0]} failed:\n{proc.stdout[-2000:]}")
 
 
 def rootfs_tarball(folder: Path, key: Path) -> tuple[Path, bool]:
@@ -87,16 +88,13 @@ def rootfs_tarball(folder: Path, key: Path) -> tuple[Path, bool]:
         f"  mmdebstrap: Debian {SUITE} with {len(PACKAGES)} packages (about a minute; cached afterwards)",
         flush=True,
     )
-    _run(cmd, "building the debian12 root file system")
+    run(cmd, "building the debian12 root file system")
     os.replace(partial, tarball)
     return tarball, False
 
 
-def build_base(work: Path, disk_gb: int) -> Base:
-    folder = paths.cache() / "image"
-    folder.mkdir(parents=True, exist_ok=True)
-    key = _key(folder)
-    tarball, cached = rootfs_tarball(folder, key)
+def build_base(work: Path, disk_gb: int, key: Path) -> Base:
+    tarball, cached = rootfs_tarball(cache_folder(), key)
     print(f"  base root file system: {tarball.name} ({'from the cache' if cached else 'new'})", flush=True)
     rootfs = work / "rootfs"
     rootfs.mkdir()
@@ -111,21 +109,18 @@ def build_base(work: Path, disk_gb: int) -> Base:
     shutil.copy(initrd, work / "initrd.img")
     raw = work / "base.raw"
     size = disk_gb * 1024**3
-    with raw.open("wb") as f:
-        f.truncate(size)
-    table = f"label: dos\nunit: sectors\n\nstart={PARTITION_START}, type=83, bootable\n"
-    subprocess.run(["sfdisk", "-q", str(raw)], input=table, text=True, check=True, capture_output=True)
+    partitioned_image(raw, size, PARTITION_START, "83")  # 83: Linux
     fs_kb = (size - PARTITION_START * 512) // 1024
-    _run(
+    run(
         ["mke2fs", "-q", "-t", "ext4", "-L", ROOT_LABEL, "-d", str(rootfs),
          "-E", f"offset={PARTITION_START * 512}", str(raw), f"{fs_kb}k"],
         "making the root file system",
     )  # fmt: skip
     shutil.rmtree(rootfs)
     disk = work / "base.qcow2"
-    _run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(disk)], "converting the base disk")
+    run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(disk)], "converting the base disk")
     raw.unlink()
-    return Base(disk, work / "vmlinuz", work / "initrd.img", key, cached)
+    return Base(disk, work / "vmlinuz", work / "initrd.img", cached)
 
 
 def scratch(parent: Path) -> Path:

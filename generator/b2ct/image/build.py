@@ -69,9 +69,7 @@ def build_image(env: str, profile_name: str | None = None, accelerator: str = "t
     site = load_site(env)
     profile = PROFILES[profile_name or site.worker.profile]
     packer_dir = render_site(env) / "packer"
-    key_dir = paths.cache() / "image"
-    key_dir.mkdir(parents=True, exist_ok=True)
-    key = debian_base._key(key_dir)
+    key = debian_base.build_key()
     validate_templates(packer_dir, {"ssh_key_file": str(key)})
     print(f"packer validate: all {len(PROFILES)} profiles' templates are valid ({packer_dir})", flush=True)
     if profile.eol:
@@ -91,7 +89,7 @@ def build_image(env: str, profile_name: str | None = None, accelerator: str = "t
         variables = {"ssh_key_file": str(key), "output_dir": str(work / "output"), "accelerator": accelerator}
         base_cached = True
         if profile.bootloader:
-            base = debian_base.build_base(work, site.worker.disk_gb)
+            base = debian_base.build_base(work, site.worker.disk_gb, key)
             base_cached = base.cached
             variables |= {
                 "base_image": str(base.disk),

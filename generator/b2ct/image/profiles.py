@@ -17,6 +17,7 @@ class Profile:
     boot_command: list[str] = field(default_factory=list)
     http_files: dict[str, str] = field(default_factory=dict)  # file in http/ -> template that renders it
     bootloader: bool = False  # B2CT installs GRUB itself (no installer involved)
+    kickstart_version: str = ""  # pykickstart version that checks http/ks.cfg at render time
 
 
 PROFILES = {
@@ -30,6 +31,7 @@ PROFILES = {
             iso_checksum="file:https://repo.almalinux.org/almalinux/9/isos/x86_64/CHECKSUM",
             boot_command=[f"<up><tab> inst.text inst.ks={HTTP}/ks.cfg b2ct.http={HTTP}<enter>"],
             http_files={"ks.cfg": "packer/http/almalinux9-ks.cfg.j2"},
+            kickstart_version="RHEL9",
         ),
         Profile(
             "ubuntu2404",
@@ -56,6 +58,7 @@ PROFILES = {
             iso_checksum="none",
             boot_command=[f"<tab> text ks={HTTP}/ks.cfg b2ct.http={HTTP}<enter>"],
             http_files={"ks.cfg": "packer/http/sl6-ks.cfg.j2"},
+            kickstart_version="RHEL6",
         ),
         Profile(
             "ubuntu1404",

@@ -10,8 +10,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from b2ct import paths
+from b2ct import names, paths
 from b2ct.errors import UserError
+from b2ct.image.base import ROOT_LABEL
 from b2ct.image.profiles import PROFILES, Profile
 from b2ct.kickstart.render import validate as validate_kickstart
 from b2ct.render.output import Output
@@ -21,7 +22,6 @@ from b2ct.squid.render import default_local
 from b2ct.squid.view import cvmfs_view
 
 FOLDER = "packer"
-ROOT_LABEL = "b2ct-root"
 STATIC_FILES = ("90_b2ct.cfg", "b2ct-context", "b2ct-context.service", "b2ct-monitor", "b2ct-monitor.service")
 SCRIPTS = ("cvmfs.sh", "context.sh", "monitor.sh", "finalize.sh")
 IDLE_GRACE_S, BOOT_GRACE_S, POLL_S = 600, 2400, 30  # VMDIRAC's figures: 10 min idle, 40 min to start
@@ -49,7 +49,7 @@ class ImageView:
 
 
 def image_file(site: SiteModel, profile: str) -> str:
-    return f"b2ct-{site.site.name}-worker-{profile}.qcow2"
+    return f"{names.worker_image(site, profile)}.qcow2"
 
 
 def image_view(site: SiteModel, profile: Profile) -> ImageView:
@@ -93,9 +93,10 @@ def render(site: SiteModel, out: Output) -> None:
 
 def check(staged: Path) -> None:
     """Installer answer files are checked at render time; `packer validate` runs in validate_templates."""
-    for profile, version in (("almalinux9", "RHEL9"), ("sl6", "RHEL6")):
-        ks = staged / FOLDER / profile / "http" / "ks.cfg"
-        validate_kickstart(ks.read_text(), f"{FOLDER}/{profile}/http/ks.cfg", version)
+    for profile in PROFILES.values():
+        if profile.kickstart_version:
+            ks = f"{FOLDER}/{profile.name}/http/ks.cfg"
+            validate_kickstart((staged / ks).read_text(), ks, profile.kickstart_version)
 
 
 def packer_binary() -> str:

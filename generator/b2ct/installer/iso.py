@@ -17,6 +17,7 @@ from pathlib import Path
 
 from b2ct.errors import UserError
 from b2ct.installer import bootcfg
+from b2ct.process import MTOOLS_ENV, run
 
 ISOLINUX = "isolinux/isolinux.cfg"
 GRUB = "EFI/BOOT/grub.cfg"
@@ -28,14 +29,6 @@ class IsoInfo:
     path: Path
     volid: str
     files: frozenset[str]
-
-
-def run(cmd: list[str], what: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = " ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
-        raise UserError(f"{what}: {cmd[0]} failed: {tail}")
-    return proc
 
 
 def inspect(iso: Path, name: str = "ISO") -> IsoInfo:
@@ -80,17 +73,17 @@ def patch_menus(work: Path, info: IsoInfo, label: str, role: str, others: list[s
     if EFIBOOT in info.files:
         img = work / EFIBOOT
         inner = work / "efiboot-grub.cfg"
-        env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
         got = subprocess.run(
             ["mcopy", "-n", "-i", str(img), "::/EFI/BOOT/grub.cfg", str(inner)],
-            capture_output=True, env=env, check=False,
+            capture_output=True, env={**os.environ, **MTOOLS_ENV}, check=False,
         )  # fmt: skip
-        if got.returncode == 0:
+        if got.returncode == 0:  # an efiboot.img without its own grub.cfg is left as it is
             inner.write_text(bootcfg.grub(inner.read_text(), label, role, others))
-            subprocess.run(
-                ["mcopy", "-o", "-i", str(img), str(inner), "::/EFI/BOOT/grub.cfg"],
-                check=True, capture_output=True, env=env,
-            )  # fmt: skip
+            run(
+                ["mcopy", "-o", "-i", img, inner, "::/EFI/BOOT/grub.cfg"],
+                f"patching {EFIBOOT}",
+                env=MTOOLS_ENV,
+            )
             changed.append(EFIBOOT)
     return changed
 

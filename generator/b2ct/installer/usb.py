@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from b2ct.errors import UserError
 from b2ct.installer import bootcfg, iso
+from b2ct.process import MTOOLS_ENV, partitioned_image, run
 
 SECTOR = 512
 START = 2048  # first partition at 1 MiB
 MIB = 1024 * 1024
 SYSLINUX_MODULES = Path("/usr/lib/syslinux/modules/bios")
 SYSLINUX_MBR = Path("/usr/lib/syslinux/mbr/mbr.bin")
+WHAT = "building the USB image"
 
 README = """B2CT installation key for site {site}.
 
@@ -30,15 +30,6 @@ key's label, {label}.
 SECRET: ks/frontend.cfg holds the site's oneadmin SSH private key. Keep this key locked away, and wipe it
 when the installation is done.
 """
-
-
-def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
-    try:
-        proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, check=False)
-    except FileNotFoundError:
-        raise UserError(f"building the USB image: {cmd[0]} is not installed; run `make setup`") from None
-    if proc.returncode != 0:
-        raise UserError(f"building the USB image: {cmd[0]} failed: {(proc.stderr or proc.stdout).strip()}")
 
 
 def build(
@@ -54,26 +45,22 @@ def build(
     size = 64 * MIB + (info.path.stat().st_size if info else 0)
     size = -(-size // MIB) * MIB
     dest.parent.mkdir(parents=True, exist_ok=True)
-    mtools = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
     with tempfile.TemporaryDirectory(prefix=".usb-", dir=dest.parent) as tmp:
         work = Path(tmp)
         img = work / dest.name
-        with img.open("wb") as f:
-            f.truncate(size)
-        table = f"label: dos\nunit: sectors\n\nstart={START}, type=c, bootable\n"
-        subprocess.run(["sfdisk", "-q", str(img)], input=table, text=True, check=True, capture_output=True)
+        partitioned_image(img, size, START, "c")  # c: FAT32 (LBA)
         blocks = (size - START * SECTOR) // 1024
-        _run("mkfs.fat", "-F", "32", "-s", "1", "-n", label, "--offset", str(START), "-h", str(START), img,
-             str(blocks))  # fmt: skip
+        run(["mkfs.fat", "-F", "32", "-s", "1", "-n", label, "--offset", str(START), "-h", str(START), img,
+             str(blocks)], WHAT)  # fmt: skip
         part = f"{img}@@{START * SECTOR}"
-        _run("mmd", "-i", part, "::/ks", env=mtools)
+        run(["mmd", "-i", part, "::/ks"], WHAT, env=MTOOLS_ENV)
         for role_name, path in kickstarts.items():
-            _run("mcopy", "-i", part, path, f"::/ks/{role_name}.cfg", env=mtools)
+            run(["mcopy", "-i", part, path, f"::/ks/{role_name}.cfg"], WHAT, env=MTOOLS_ENV)
         readme = work / "README.txt"
         readme.write_text(README.format(site=site, label=label))
-        _run("mcopy", "-i", part, readme, "::/README.txt", env=mtools)
+        run(["mcopy", "-i", part, readme, "::/README.txt"], WHAT, env=MTOOLS_ENV)
         if info:
-            _add_installer(info, img, part, work, label, role, [r for r in kickstarts if r != role], mtools)
+            _add_installer(info, img, part, work, label, role, [r for r in kickstarts if r != role])
         img.chmod(0o600)  # it holds the front-end kickstart, hence oneadmin's private key
         os.replace(img, dest)
     return dest
@@ -87,12 +74,11 @@ def _add_installer(
     label: str,
     role: str,
     others: list[str],
-    mtools: dict[str, str],
 ) -> None:
     """Copy the ISO's tree onto the FAT partition; its menus now name the key's label, not the ISO's."""
     tree = work / "tree"
     print(f"  copying the installer from {info.path.name} onto the key", flush=True)
-    iso.run(["osirrox", "-indev", str(info.path), "-extract", "/", str(tree)], f"reading {info.path}")
+    run(["osirrox", "-indev", info.path, "-extract", "/", tree], f"reading {info.path}")
     for path in tree.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     if (tree / iso.GRUB).exists():
@@ -111,8 +97,8 @@ def _add_installer(
             if (syslinux / module.name).exists():
                 shutil.copy(module, syslinux / module.name)  # modules must match Debian's ldlinux.sys
     entries = [str(p) for p in sorted(tree.iterdir())]
-    _run("mcopy", "-s", "-i", part, *entries, "::/", env=mtools)
+    run(["mcopy", "-s", "-i", part, *entries, "::/"], WHAT, env=MTOOLS_ENV)
     if (tree / "syslinux").exists():
-        _run("syslinux", "--install", "--offset", str(START * SECTOR), "--directory", "/syslinux", img)
+        run(["syslinux", "--install", "--offset", str(START * SECTOR), "--directory", "/syslinux", img], WHAT)
         with img.open("r+b") as f:
             f.write(SYSLINUX_MBR.read_bytes()[:440])

@@ -83,11 +83,11 @@ class Validation:
         yield from self.datastores()
         networks = list(self.networks())
         yield from networks
-        image_ok, template_ok = yield from self.image_and_template()
+        image_ok, template = yield from self.image_and_template()
         if not self.options.smoke:
             return
-        if image_ok and template_ok and all(r.ok for r in networks):
-            yield from self.smoke()
+        if image_ok and template is not None and all(r.ok for r in networks):
+            yield from self.smoke(template)
         else:
             yield Result("smoke VM", None, "not run", "needs the networks, the worker image and its template")
 
@@ -209,7 +209,8 @@ class Validation:
             else:
                 yield Result(check, True, f"{free} of {size} leases free")
 
-    def image_and_template(self) -> Generator[Result, None, tuple[bool, bool]]:
+    def image_and_template(self) -> Generator[Result, None, tuple[bool, Any]]:
+        """Also returns whether the image is usable and the template found (None when missing)."""
         image_name, template_name = names.worker_image(self.site), names.worker_template(self.site)
         images = _by_name(self.one.imagepool.info(-2, -1, -1).IMAGE)
         image = images.get(image_name)
@@ -231,11 +232,9 @@ class Validation:
             yield Result(f"template {template_name}", False, "not in OpenNebula", "make apply creates it")
         else:
             yield Result(f"template {template_name}", True, f"ID {template.ID}")
-        return image_ok, template is not None
+        return image_ok, template
 
-    def smoke(self) -> Iterator[Result]:
-        template_name = names.worker_template(self.site)
-        template = _by_name(self.one.templatepool.info(-2, -1, -1).VMTEMPLATE)[template_name]
+    def smoke(self, template: Any) -> Iterator[Result]:
         start = time.monotonic()
         try:
             self.smoke_vm = self.one.template.instantiate(

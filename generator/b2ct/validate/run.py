@@ -22,7 +22,8 @@ def credentials() -> str:
     path = Path(os.environ.get("ONE_AUTH") or Path.home() / ".one" / "one_auth")
     if not path.is_file():
         raise UserError(f"ONE_AUTH={path}: no such file; put user:password in it (mode 600) and run again")
-    session = path.read_text().strip().splitlines()[0] if path.read_text().strip() else ""
+    lines = path.read_text().strip().splitlines()
+    session = lines[0] if lines else ""
     if ":" not in session:
         raise UserError(f"ONE_AUTH={path}: the first line must be user:password")
     return session
